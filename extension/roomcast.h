@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * roomcast.h
+ *	  Declarations shared by every file of the roomcast extension: the
+ *	  SQLSTATEs of SPEC §1, the error helper, and each subsystem's
+ *	  initialisation entry point (called once from _PG_init).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ROOMCAST_H
+#define ROOMCAST_H
+
+#include "postgres.h"
+
+/*---- SQLSTATEs (SPEC §1); the notifier maps them to the codes in brackets ----*/
+#define RC_ERRCODE_UNAUTHORIZED		MAKE_SQLSTATE('R','C','4','0','1')	/* UNAUTHORIZED */
+#define RC_ERRCODE_INVALID_TOKEN	MAKE_SQLSTATE('R','C','4','0','2')	/* INVALID_TOKEN */
+#define RC_ERRCODE_TOKEN_EXPIRED	MAKE_SQLSTATE('R','C','4','0','3')	/* TOKEN_EXPIRED */
+#define RC_ERRCODE_FORBIDDEN		MAKE_SQLSTATE('R','C','4','0','4')	/* FORBIDDEN */
+#define RC_ERRCODE_LIMIT_EXCEEDED	MAKE_SQLSTATE('R','C','4','1','3')	/* LIMIT_EXCEEDED */
+#define RC_ERRCODE_RATE_LIMITED		MAKE_SQLSTATE('R','C','4','2','9')	/* RATE_LIMITED */
+
+/*---- subsystem initialisation, each defines its own GUCs ----*/
+extern void RcIdentityInit(void);
+
+#endif							/* ROOMCAST_H */

@@ -1,0 +1,101 @@
+# test/lib/servers.sh — private PostgreSQL and Redis for tests and the demo.
+#
+# Sourced by test/run and examples/demo/run. Everything lives under $RC_TMP
+# (a fresh directory) and listens on 127.0.0.1 only, on ports found free at
+# start. The PostgreSQL binaries come from a relocated copy of the system
+# installation ("temp install", as PostgreSQL's own `make check` does) into
+# which `make install DESTDIR=` puts the extension: tests never depend on, or
+# disturb, what is installed system-wide.
+#
+# After rc_pg_start: PGHOST PGPORT PGUSER PGDATABASE are exported and
+# RC_PG_BIN is the bin directory. After rc_redis_start: RC_REDIS_PORT and
+# RC_REDIS_URL. rc_servers_stop stops whatever was started.
+
+RC_PG_VERSION=15
+
+# Print a TCP port on 127.0.0.1 that nothing listens on.
+rc_free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 30000))
+		(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo "$port"; return; }
+	done
+}
+
+# Run a command as the unprivileged owner of the cluster (postgres refuses root).
+rc_as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u "$RC_PG_OSUSER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# Build $RC_TMP/install: a copy of the system PostgreSQL with roomcast added.
+rc_temp_install() {
+	local sysbin sysshare
+	sysbin=$(pg_config --bindir) || return 1
+	sysshare=$(pg_config --sharedir)
+	RC_INSTALL="$RC_TMP/install"
+	mkdir -p "$RC_INSTALL$(dirname "$(dirname "$sysbin")")" "$RC_INSTALL$(dirname "$sysshare")"
+	cp -a "$(dirname "$sysbin")" "$RC_INSTALL$(dirname "$(dirname "$sysbin")")/" &&
+		cp -a "$sysshare" "$RC_INSTALL$(dirname "$sysshare")/" || return 1
+	make -C "$RC_ROOT" -s install DESTDIR="$RC_INSTALL" NOTIFIER_NO_INSTALL=1 >/dev/null || return 1
+	RC_PG_BIN="$RC_INSTALL$sysbin"
+	chmod -R a+rX "$RC_TMP"
+	export RC_PG_BIN RC_INSTALL
+}
+
+rc_pg_start() {
+	RC_PG_OSUSER=${RC_PG_OSUSER:-postgres}
+	if [ "$(id -u)" = 0 ] && ! id "$RC_PG_OSUSER" >/dev/null 2>&1; then
+		useradd --system --no-create-home "$RC_PG_OSUSER" || return 1
+	fi
+	RC_PGDATA="$RC_TMP/pgdata"
+	mkdir -p "$RC_PGDATA" "$RC_TMP/pgsock" "$RC_TMP/pglog"
+	[ "$(id -u)" = 0 ] && chown "$RC_PG_OSUSER" "$RC_PGDATA" "$RC_TMP/pgsock" "$RC_TMP/pglog"
+	rc_as_pg "$RC_PG_BIN/initdb" -D "$RC_PGDATA" -U postgres -A trust -E UTF8 \
+		--locale=C.UTF-8 >"$RC_TMP/initdb.log" 2>&1 || { cat "$RC_TMP/initdb.log"; return 1; }
+	PGPORT=$(rc_free_port)
+	cat >>"$RC_PGDATA/postgresql.conf" <<-EOF
+		listen_addresses = '127.0.0.1'
+		port = $PGPORT
+		unix_socket_directories = '$RC_TMP/pgsock'
+		max_connections = 200
+		fsync = off
+		synchronous_commit = off
+		full_page_writes = off
+		shared_buffers = 256MB
+		log_min_messages = warning
+		log_line_prefix = '%m [%p] %q%u@%d '
+	EOF
+	rc_as_pg "$RC_PG_BIN/pg_ctl" -D "$RC_PGDATA" -l "$RC_TMP/pglog/postgres.log" -w -t 60 start \
+		>/dev/null || { tail -20 "$RC_TMP/pglog/postgres.log"; return 1; }
+	export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
+	export RC_PGDATA RC_PG_OSUSER
+}
+
+rc_redis_start() {
+	RC_REDIS_PORT=$(rc_free_port)
+	mkdir -p "$RC_TMP/redis"
+	redis-server --bind 127.0.0.1 --port "$RC_REDIS_PORT" --save "" --appendonly no \
+		--dir "$RC_TMP/redis" --daemonize yes --pidfile "$RC_TMP/redis/redis.pid" \
+		--logfile "$RC_TMP/redis/redis.log" >/dev/null || return 1
+	local i
+	for i in $(seq 50); do
+		redis-cli -p "$RC_REDIS_PORT" ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	RC_REDIS_URL="redis://127.0.0.1:$RC_REDIS_PORT"
+	export RC_REDIS_PORT RC_REDIS_URL
+}
+
+rc_servers_stop() {
+	if [ -n "${RC_REDIS_PORT:-}" ]; then
+		redis-cli -p "$RC_REDIS_PORT" shutdown nosave >/dev/null 2>&1
+		RC_REDIS_PORT=
+	fi
+	if [ -n "${RC_PGDATA:-}" ] && [ -f "$RC_PGDATA/postmaster.pid" ]; then
+		rc_as_pg "$RC_PG_BIN/pg_ctl" -D "$RC_PGDATA" -m immediate -w stop >/dev/null 2>&1
+	fi
+}
