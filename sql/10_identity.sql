@@ -82,6 +82,8 @@ SELECT convert_from(decode(translate(split_part(roomcast.sign('{"sub":"aaaaaaaa-
 SELECT try($$SELECT roomcast.sign('{"sub":"not-a-uuid","tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
 SELECT try($$SELECT roomcast.sign('{"tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
 SELECT try($$SELECT roomcast.sign('[1,2]')$$);
+SELECT try($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
+    'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 7000)))$$) AS too_large;
 SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}', '-1 minute')$$);
 
 -- A token made by pgcrypto (an independent implementation) verifies, for all three algorithms.
