@@ -2,16 +2,6 @@
 -- and every token rejection of SPEC §1 with its SQLSTATE.
 \set VERBOSITY terse
 
--- try(sql): run sql, return its result or 'SQLSTATE: message'
-CREATE OR REPLACE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE sql INTO r;
-    RETURN coalesce(r, '(null)');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- An independent HS256/384/512 implementation on pgcrypto, for forging tokens.
 CREATE OR REPLACE FUNCTION public.b64url(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT rtrim(translate(replace(encode(b, 'base64'), E'\n', ''), '+/', '-_'), '=')
