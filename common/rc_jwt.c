@@ -466,7 +466,8 @@ rc_jwt_check(const rc_jwt_claims *claims, const rc_jwt_policy *policy, int64_t n
  * "." base64url(HMAC) and a NUL into out. The header is
  * {"alg":"HS256","typ":"JWT"}, with "kid" between them when kid is given.
  * Returns the token length, or -1 when out is too small, alg is unknown,
- * or kid is longer than RC_JWT_MAX_KID bytes (rc_jwt_parse would reject it).
+ * the payload is empty, or kid is longer than RC_JWT_MAX_KID bytes (in
+ * the last two cases rc_jwt_parse would reject the token).
  */
 long
 rc_jwt_sign(rc_jwt_alg alg, const char *kid, const char *payload_json,
@@ -482,7 +483,7 @@ rc_jwt_sign(rc_jwt_alg alg, const char *kid, const char *payload_json,
 				need,
 				o;
 
-	if (name == NULL || klen > RC_JWT_MAX_KID)
+	if (name == NULL || klen > RC_JWT_MAX_KID || payload_len == 0)
 		return -1;
 	memcpy(header, "{\"alg\":\"", 8);
 	hlen = 8;

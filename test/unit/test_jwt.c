@@ -212,6 +212,8 @@ test_roundtrip(void)
 						   exact, (size_t) n + 1), n, "sign fits exactly length + 1");
 		is_int(rc_jwt_sign(RC_JWT_HS256, NULL, payload, strlen(payload), KEY, KEYLEN,
 						   exact, (size_t) n), -1, "sign without room for the NUL is -1");
+		is_int(rc_jwt_sign(RC_JWT_HS256, NULL, "", 0, KEY, KEYLEN, exact, sizeof(exact)), -1,
+			   "sign of an empty payload is -1 (it would be an empty part)");
 		is_int(rc_jwt_sign((rc_jwt_alg) 0, NULL, payload, strlen(payload), KEY, KEYLEN,
 						   exact, sizeof(exact)), -1, "sign with alg 0 is -1");
 		is_int(rc_jwt_sign(RC_JWT_HS256,
