@@ -212,6 +212,22 @@ test_roundtrip(void)
 						   exact, (size_t) n + 1), n, "sign fits exactly length + 1");
 		is_int(rc_jwt_sign(RC_JWT_HS256, NULL, payload, strlen(payload), KEY, KEYLEN,
 						   exact, (size_t) n), -1, "sign without room for the NUL is -1");
+		is_int(rc_jwt_sign_len(RC_JWT_HS256, NULL, strlen(payload)), n,
+			   "sign_len predicts the length");
+		{
+			const char *odd = "k\"\\\n\x01\x1f\xc3\xa9/";
+			long		m = rc_jwt_sign(RC_JWT_HS512, odd, payload, strlen(payload), KEY, KEYLEN,
+										exact, sizeof(exact));
+
+			ok(m > 0 && rc_jwt_sign_len(RC_JWT_HS512, odd, strlen(payload)) == m,
+			   "sign_len predicts the length with a kid that needs escaping");
+			ok(rc_jwt_parse(exact, (size_t) m, &jwt) == RC_JWT_OK && strcmp(jwt.kid, odd) == 0,
+			   "a kid with quotes and control characters round-trips");
+		}
+		is_int(rc_jwt_sign_len(RC_JWT_HS256, NULL, 0), -1, "sign_len of an empty payload");
+		is_int(rc_jwt_sign_len((rc_jwt_alg) 4, NULL, 10), -1, "sign_len of an unknown alg");
+		is_int(rc_jwt_sign_len(RC_JWT_HS256, NULL, 6083), RC_JWT_MAX_TOKEN,
+			   "the largest payload with no kid under HS256 is 6083 bytes");
 		is_int(rc_jwt_sign(RC_JWT_HS256, NULL, "", 0, KEY, KEYLEN, exact, sizeof(exact)), -1,
 			   "sign of an empty payload is -1 (it would be an empty part)");
 		is_int(rc_jwt_sign((rc_jwt_alg) 0, NULL, payload, strlen(payload), KEY, KEYLEN,
