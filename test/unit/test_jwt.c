@@ -277,6 +277,10 @@ test_tamper(void)
 	strcpy(bad, good);
 	bad[dot2 - good + 1] = bad[dot2 - good + 1] == 'A' ? 'B' : 'A';
 	expect(bad, RC_JWT_BAD_SIGNATURE, "tampered signature (first char)");
+	/* signature: a middle character changed (every byte is compared) */
+	strcpy(bad, good);
+	bad[dot2 - good + 30] = bad[dot2 - good + 30] == 'A' ? 'B' : 'A';
+	expect(bad, RC_JWT_BAD_SIGNATURE, "tampered signature (31st char)");
 	/* signature: last character changed to a non-canonical one */
 	strcpy(bad, good);
 	bad[strlen(bad) - 1] = 'B';	/* canonical last chars have the low 2 bits 0 */
