@@ -677,6 +677,13 @@ test_helpers(void)
 	ok(!rc_uuid_normalize("6F1C3A5-28B0E-4C9D-9E2A-1B2C3D4E5F60", 36, out), "uuid misplaced hyphen");
 	ok(!rc_uuid_normalize(" 6F1C3A52-8B0E-4C9D-9E2A-1B2C3D4E5F6", 36, out), "uuid with a space");
 	ok(rc_uuid_normalize("00000000-0000-0000-0000-000000000000", 36, out), "nil uuid accepted");
+	ok(!rc_uuid_normalize("6F1C3A52-8B0E-4C9D-9E2A-1B2C3D4E5F-0", 36, out), "uuid extra hyphen");
+	ok(!rc_uuid_normalize("6F1C3A5288B0E-4C9D-9E2A-1B2C3D4E5F60", 36, out), "uuid hyphen missing");
+	ok(!rc_uuid_normalize("------------------------------------", 36, out), "uuid all hyphens");
+	ok(!rc_uuid_normalize("6g1c3a52-8b0e-4c9d-9e2a-1b2c3d4e5f60", 36, out), "uuid non-hex g");
+	ok(!rc_uuid_normalize("6f1c3a52-8b0e-4c9d-9e2a-1b2c3d4e5f6\xc3", 36, out), "uuid 8-bit byte");
+	ok(rc_uuid_normalize("ABCDEFAB-CDEF-ABCD-EFAB-CDEFABCDEF09", 36, out) &&
+	   strcmp(out, "abcdefab-cdef-abcd-efab-cdefabcdef09") == 0, "every upper-case hex digit lowered");
 	ok(strcmp(rc_jwt_strerror(RC_JWT_BAD_SIGNATURE), "signature does not match") == 0 &&
 	   strcmp(rc_jwt_strerror(RC_JWT_EXPIRED), "token has expired") == 0, "strerror");
 }
