@@ -516,8 +516,10 @@ rc_json_parse(const char *js, size_t len, rc_json_tok *toks, size_t ntoks, int f
 	rc_json_parser p;
 	int			r;
 
-	if (len >= UINT32_MAX || ntoks > INT32_MAX)
+	if (len >= UINT32_MAX)
 		return RC_JSON_SYNTAX;
+	if (ntoks > INT32_MAX)
+		ntoks = INT32_MAX;		/* indexes are returned as int */
 	p.js = (const unsigned char *) js;
 	p.len = len;
 	p.pos = 0;
