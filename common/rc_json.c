@@ -131,6 +131,18 @@ rc_json_utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
+/* 1 for bytes a string holds as themselves: printable ASCII but '"' and '\\' */
+static const uint8_t rc_json_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* Parse a string at p->pos (on the opening quote) into a STRING token */
 static int
 rc_json_string_tok(rc_json_parser *p)
@@ -147,8 +159,7 @@ rc_json_string_tok(rc_json_parser *p)
 		unsigned char c;
 
 		/* fast path: a run of plain ASCII */
-		while (pos < len && js[pos] >= 0x20 && js[pos] < 0x80 &&
-			   js[pos] != '"' && js[pos] != '\\')
+		while (pos < len && rc_json_plain[js[pos]])
 			pos++;
 		if (pos >= len)
 			return RC_JSON_SYNTAX;
@@ -505,8 +516,10 @@ rc_json_parse(const char *js, size_t len, rc_json_tok *toks, size_t ntoks, int f
 	rc_json_parser p;
 	int			r;
 
-	if (len >= UINT32_MAX || ntoks > INT32_MAX)
+	if (len >= UINT32_MAX)
 		return RC_JSON_SYNTAX;
+	if (ntoks > INT32_MAX)
+		ntoks = INT32_MAX;		/* indexes are returned as int */
 	p.js = (const unsigned char *) js;
 	p.len = len;
 	p.pos = 0;

@@ -70,8 +70,9 @@ typedef struct rc_jwt
 /* What the verifier checks besides the signature */
 typedef struct rc_jwt_policy
 {
-	const char *claim_user;		/* name of the user claim, e.g. "sub" */
-	const char *claim_tenant;	/* name of the tenant claim, e.g. "tenantId" */
+	const char *claim_user;		/* name of the user claim, e.g. "sub" (NULL: "sub") */
+	const char *claim_tenant;	/* name of the tenant claim, e.g. "tenantId"
+								 * (NULL: "tenantId") */
 	const char *audience;		/* NULL or "": not checked */
 	const char *issuer;			/* NULL or "": not checked */
 	int64_t		clock_skew;		/* seconds allowed on exp and nbf */
@@ -111,11 +112,19 @@ rc_jwt_status rc_jwt_verify_signature(const rc_jwt *jwt, const uint8_t *key, siz
  * trailing garbage), and extract the claims. exp/nbf/iat must be numbers,
  * aud a string or array of strings, iss a string, when present. The user
  * and tenant claims must be UUID strings (any case; stored lowercase).
+ * When the only fault is a missing user or tenant claim, BAD_CLAIM is
+ * returned with every other claim already filled in; after any other
+ * error the contents of *claims are unspecified. (docs/jwt.md has the
+ * complete list of what each status means.)
  */
 rc_jwt_status rc_jwt_parse_claims(const rc_jwt *jwt, const rc_jwt_policy *policy,
 								  rc_jwt_claims *claims);
 
-/* Check exp (required), nbf, aud and iss against policy at time now (seconds) */
+/*
+ * Check aud and iss, then exp (required), then nbf against policy at time
+ * now (seconds): a token for another audience or issuer is BAD_AUDIENCE /
+ * BAD_ISSUER even when it has also expired.
+ */
 rc_jwt_status rc_jwt_check(const rc_jwt_claims *claims, const rc_jwt_policy *policy,
 						   int64_t now);
 

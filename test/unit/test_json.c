@@ -186,6 +186,7 @@ test_strings(void)
 	expect("\"\\ud83d\\ud83d\"", RC_JSON_BAD_UTF8, "two high surrogates");
 	expect("\"\\ude00\"", RC_JSON_BAD_UTF8, "lone low surrogate");
 	expect("\"\\u12\"", RC_JSON_SYNTAX, "short \\u escape");
+	expect("\"\\ud83d\\u12G4\"", RC_JSON_SYNTAX, "bad hex digit in a low surrogate");
 	expect("\"\\u12G4\"", RC_JSON_SYNTAX, "bad hex digit");
 	expect("\"\\x41\"", RC_JSON_SYNTAX, "unknown escape");
 	expect("\"\\'\"", RC_JSON_SYNTAX, "escaped single quote");
@@ -278,6 +279,9 @@ test_numbers(void)
 	ok(as_date("0.0000000000000000000000000000001e31", &v) && v == 1,
 	   "long fraction with exponent");
 
+	parse("1", 0);
+	ok(rc_json_string("1", &toks[0], (char[4]) {0}, 4) == -1, "rc_json_string of a number is -1");
+	ok(!rc_json_string_eq("1", &toks[0], "1"), "string_eq of a number is false");
 	parse("\"1\"", 0);
 	ok(!rc_json_int64("\"1\"", &toks[0], &v), "int64 of a string token is false");
 	ok(!rc_json_numeric_date("\"1\"", &toks[0], &v), "NumericDate of a string token is false");
@@ -315,6 +319,11 @@ test_depth_capacity(void)
 	is_int(rc_json_parse("[1,2,3]", 7, few, 3, 0), RC_JSON_TOO_MANY, "one token too many");
 	is_int(rc_json_parse("{\"a\":1}", 7, few, 2, 0), RC_JSON_TOO_MANY, "no room for the value");
 	is_int(rc_json_parse("1", 1, few, 0, 0), RC_JSON_TOO_MANY, "zero capacity");
+	is_int(rc_json_parse("[1,\"a\"]", 7, few, 2, 0), RC_JSON_TOO_MANY, "no room for a string");
+	is_int(rc_json_parse("[1,true]", 8, few, 2, 0), RC_JSON_TOO_MANY, "no room for a literal");
+	is_int(rc_json_parse("[[]]", 4, few, 1, 0), RC_JSON_TOO_MANY, "no room for a nested array");
+	is_int(rc_json_parse("[1]", 3, toks, (size_t) INT32_MAX + 10, 0), 2,
+		   "a capacity over INT32_MAX is clamped, not an error");
 }
 
 static void
@@ -373,7 +382,21 @@ test_escape(void)
 		is_int(rc_json_escape(ctl, 4, out), 24, "control characters take 6 bytes each");
 	}
 	is_int(rc_json_escape("", 0, out), 0, "empty input");
-	ok(strcmp(rc_json_strerror(RC_JSON_TOO_DEEP), "JSON nested too deeply") == 0, "strerror");
+	n = rc_json_escape("\b\f\r\t\x7f", 5, out);
+	out[n] = '\0';
+	{
+		const char *got = out;
+
+		is_str(got, "\\b\\f\\r\\t\x7f", "short escapes for \\b \\f \\r \\t; DEL kept");
+	}
+	ok(strcmp(rc_json_strerror(RC_JSON_TOO_DEEP), "JSON nested too deeply") == 0 &&
+	   strcmp(rc_json_strerror(RC_JSON_SYNTAX), "invalid JSON syntax") == 0 &&
+	   strcmp(rc_json_strerror(RC_JSON_TOO_MANY), "too many JSON tokens") == 0 &&
+	   strcmp(rc_json_strerror(RC_JSON_BAD_UTF8),
+			  "invalid UTF-8 or lone surrogate in JSON string") == 0 &&
+	   strcmp(rc_json_strerror(RC_JSON_DUPLICATE_KEY), "duplicate key in JSON object") == 0 &&
+	   strcmp(rc_json_strerror(3), "no error") == 0 &&
+	   strcmp(rc_json_strerror(-99), "unknown JSON error") == 0, "strerror of every status");
 }
 
 int

@@ -349,6 +349,17 @@ test_alg(void)
 		ok(rc_jwt_parse(t, strlen(t), &jwt) == RC_JWT_OK && jwt.has_kid &&
 		   strcmp(jwt.kid, "k\xc3\xa9/1") == 0, "kid escapes decoded");
 	}
+	{
+		/* a header over 1024 decoded bytes, otherwise valid */
+		char		h[1200];
+		int			n = snprintf(h, sizeof(h), "{\"alg\":\"HS256\",\"x\":\"");
+
+		memset(h + n, 'x', 1100 - (size_t) n);
+		strcpy(h + 1100, "\"}");
+		expect(mk(h, payload), RC_JWT_MALFORMED, "header over 1024 bytes");
+		strcpy(h + 1022, "\"}");
+		expect(mk(h, payload), RC_JWT_OK, "header of exactly 1024 bytes");
+	}
 	expect(mk("[\"HS256\"]", payload), RC_JWT_MALFORMED, "header an array");
 	expect(mk("\"HS256\"", payload), RC_JWT_MALFORMED, "header a string");
 	expect(mk("{\"alg\":\"HS256\"} ", payload), RC_JWT_OK, "header with trailing whitespace");
@@ -357,7 +368,8 @@ test_alg(void)
 	expect(mk("{\"alg\":\"HS256\",\"x\":\"\xc0\xaf\"}", payload), RC_JWT_MALFORMED,
 		   "header with invalid UTF-8");
 
-	ok(rc_jwt_alg_from_name("HS384") == RC_JWT_HS384 && rc_jwt_alg_from_name("hs384") == 0 &&
+	ok(rc_jwt_alg_from_name("HS256") == RC_JWT_HS256 && rc_jwt_alg_from_name("HS512") == RC_JWT_HS512 &&
+	   rc_jwt_alg_from_name("HS384") == RC_JWT_HS384 && rc_jwt_alg_from_name("hs384") == 0 &&
 	   rc_jwt_alg_from_name("none") == 0 && rc_jwt_alg_from_name(NULL) == 0,
 	   "rc_jwt_alg_from_name");
 	ok(strcmp(rc_jwt_alg_name(RC_JWT_HS512), "HS512") == 0 &&
@@ -677,8 +689,49 @@ test_helpers(void)
 	ok(!rc_uuid_normalize("6F1C3A5-28B0E-4C9D-9E2A-1B2C3D4E5F60", 36, out), "uuid misplaced hyphen");
 	ok(!rc_uuid_normalize(" 6F1C3A52-8B0E-4C9D-9E2A-1B2C3D4E5F6", 36, out), "uuid with a space");
 	ok(rc_uuid_normalize("00000000-0000-0000-0000-000000000000", 36, out), "nil uuid accepted");
+	ok(!rc_uuid_normalize("6F1C3A52-8B0E-4C9D-9E2A-1B2C3D4E5F-0", 36, out), "uuid extra hyphen");
+	ok(!rc_uuid_normalize("6F1C3A5288B0E-4C9D-9E2A-1B2C3D4E5F60", 36, out), "uuid hyphen missing");
+	ok(!rc_uuid_normalize("------------------------------------", 36, out), "uuid all hyphens");
+	ok(!rc_uuid_normalize("6g1c3a52-8b0e-4c9d-9e2a-1b2c3d4e5f60", 36, out), "uuid non-hex g");
+	ok(!rc_uuid_normalize("6f1c3a52-8b0e-4c9d-9e2a-1b2c3d4e5f6\xc3", 36, out), "uuid 8-bit byte");
+	ok(rc_uuid_normalize("ABCDEFAB-CDEF-ABCD-EFAB-CDEFABCDEF09", 36, out) &&
+	   strcmp(out, "abcdefab-cdef-abcd-efab-cdefabcdef09") == 0, "every upper-case hex digit lowered");
+	{
+		/* every status has its own lowercase message */
+		int			st,
+					st2,
+					distinct = 1;
+
+		for (st = RC_JWT_OK; st <= RC_JWT_BAD_CLAIM; st++)
+		{
+			const char *m = rc_jwt_strerror((rc_jwt_status) st);
+
+			if (m[0] < 'a' || m[0] > 'z' || strcmp(m, "unknown token error") == 0)
+				distinct = 0;
+			for (st2 = RC_JWT_OK; st2 < st; st2++)
+				if (strcmp(m, rc_jwt_strerror((rc_jwt_status) st2)) == 0)
+					distinct = 0;
+		}
+		ok(distinct, "every status has a distinct lowercase message");
+	}
 	ok(strcmp(rc_jwt_strerror(RC_JWT_BAD_SIGNATURE), "signature does not match") == 0 &&
-	   strcmp(rc_jwt_strerror(RC_JWT_EXPIRED), "token has expired") == 0, "strerror");
+	   strcmp(rc_jwt_strerror(RC_JWT_EXPIRED), "token has expired") == 0 &&
+	   strcmp(rc_jwt_strerror((rc_jwt_status) 99), "unknown token error") == 0, "strerror");
+	{
+		rc_jwt		jwt;
+
+		memset(&jwt, 0, sizeof(jwt));
+		reset_policy();
+		is_int(rc_jwt_parse_claims(&jwt, &policy, &claims), RC_JWT_MALFORMED,
+			   "parse_claims of an unparsed rc_jwt is MALFORMED");
+		is_int(rc_jwt_verify_signature(&jwt, KEY, KEYLEN), RC_JWT_MALFORMED,
+			   "verify of an unparsed rc_jwt is MALFORMED");
+		jwt.token = "nodots";
+		jwt.len = 6;
+		jwt.signing_len = 3;
+		is_int(rc_jwt_parse_claims(&jwt, &policy, &claims), RC_JWT_MALFORMED,
+			   "parse_claims of a token without a dot is MALFORMED");
+	}
 }
 
 int
