@@ -428,27 +428,6 @@ RcNotifyControl(const char *kind, const char *fields)
 	Async_Notify(RC_NOTIFY_CHANNEL, payload);
 }
 
-void
-RcNotifyKick(const pg_uuid_t *tenant, const pg_uuid_t *user, const char *reason)
-{
-	char		t[RC_UUID_LEN + 1],
-				u[RC_UUID_LEN + 1];
-	StringInfoData buf;
-
-	RcUuidOut(tenant, t);
-	RcUuidOut(user, u);
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "\"t\":\"%s\",\"u\":\"%s\",\"reason\":", t, u);
-	escape_json(&buf, reason ? reason : "revoked");
-	RcNotifyControl("kick", buf.data);
-}
-
-void
-RcNotifyKeysChanged(void)
-{
-	RcNotifyControl("keys", NULL);
-}
-
 /* Text argument i, or an error naming it when null */
 static text *
 RequiredText(FunctionCallInfo fcinfo, int i, const char *what)

@@ -36,16 +36,11 @@ extern int64 RcEmitText(const pg_uuid_t *tenant, const char *room,
 /*
  * Queue a control message {"c":kind,...} on channel roomcast, delivered at
  * commit like any NOTIFY. fields is NULL or the JSON members to append
- * after "c", without braces (e.g. "\"t\":\"…\",\"u\":\"…\"").
+ * after "c", without braces (e.g. "\"tenant\":\"…\""). The lead's
+ * sessions.c sends kick ({"c":"kick","tenant","user","reason"}) and
+ * token.c keys ({"c":"keys"}); docs/protocol.md lists every kind.
  */
 extern void RcNotifyControl(const char *kind, const char *fields);
-
-/* kick: disconnect every socket of user in tenant, on every notifier */
-extern void RcNotifyKick(const pg_uuid_t *tenant, const pg_uuid_t *user,
-						 const char *reason);
-
-/* keys: signing keys changed; notifiers reload them */
-extern void RcNotifyKeysChanged(void);
 
 /* Raise RC413 "batch of N items exceeds roomcast.max_batch (M)" if n > max */
 extern void RcCheckBatch(int n);

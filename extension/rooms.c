@@ -405,7 +405,7 @@ register_room_kind(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	RcUuidOut(tenant, t);
-	RcNotifyControl("kinds", psprintf("\"t\":\"%s\"", t));
+	RcNotifyControl("kinds", psprintf("\"tenant\":\"%s\"", t));
 	PG_RETURN_VOID();
 }
 

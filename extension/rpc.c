@@ -367,7 +367,7 @@ register_method(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	RcUuidOut(tenant, t);
-	RcNotifyControl("methods", psprintf("\"t\":\"%s\"", t));
+	RcNotifyControl("methods", psprintf("\"tenant\":\"%s\"", t));
 	PG_RETURN_VOID();
 }
 
@@ -394,7 +394,7 @@ unregister_method(PG_FUNCTION_ARGS)
 	if (found)
 	{
 		RcUuidOut(tenant, t);
-		RcNotifyControl("methods", psprintf("\"t\":\"%s\"", t));
+		RcNotifyControl("methods", psprintf("\"tenant\":\"%s\"", t));
 	}
 	PG_RETURN_BOOL(found);
 }
