@@ -409,6 +409,39 @@ register_room_kind(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+static RcPlan kind_delete = {
+	"DELETE FROM roomcast.room_kinds WHERE tenant_id = $1 AND kind = $2",
+	2, {UUIDOID, TEXTOID}
+};
+
+/* SQL function: unregister_room_kind(kind text) returns boolean */
+PG_FUNCTION_INFO_V1(unregister_room_kind);
+Datum
+unregister_room_kind(PG_FUNCTION_ARGS)
+{
+	RcIdentity	ident;
+	const pg_uuid_t *tenant = RcIdentityGet(&ident) ? &ident.tenant : &rc_nil_uuid;
+	Datum		values[2];
+	RcOwnerSwitch sw;
+	bool		found;
+	char		t[RC_UUID_LEN + 1];
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = PG_GETARG_DATUM(0);
+	SPI_connect();
+	RcAsOwnerBegin(&sw);
+	RcPlanExec(&kind_delete, values, NULL, false, 0);
+	RcAsOwnerEnd(&sw);
+	found = SPI_processed > 0;
+	SPI_finish();
+	if (found)
+	{
+		RcUuidOut(tenant, t);
+		RcNotifyControl("kinds", psprintf("\"tenant\":\"%s\"", t));
+	}
+	PG_RETURN_BOOL(found);
+}
+
 /* SQL function: authorize_join(kind text, id text) returns text */
 PG_FUNCTION_INFO_V1(authorize_join);
 Datum

@@ -85,6 +85,16 @@ SELECT tenant_id, kind FROM roomcast.room_kinds ORDER BY kind;
 SELECT pg_temp.err($$INSERT INTO roomcast.room_kinds (tenant_id, kind) VALUES ('40000000-0000-0000-0000-00000000000b', 'x') RETURNING kind$$);
 COMMIT;
 
+-- unregistering a kind refuses further joins
+BEGIN;
+SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000a');
+SELECT roomcast.unregister_room_kind('case'), roomcast.unregister_room_kind('case');
+COMMIT;
+BEGIN;
+SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000a', '40000000-0000-0000-0000-000000000001', 'member');
+SELECT pg_temp.err($$SELECT roomcast.authorize_join('case', '42')$$);
+COMMIT;
+
 -- no identity: RC401; a tenant without a user cannot join
 SELECT pg_temp.err($$SELECT roomcast.authorize_join('doc', 'x')$$);
 BEGIN;

@@ -31,6 +31,14 @@ COMMENT ON FUNCTION roomcast.register_room_kind(text, regprocedure) IS
 REVOKE ALL ON FUNCTION roomcast.register_room_kind(text, regprocedure) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION roomcast.register_room_kind(text, regprocedure) TO roomcast_service;
 
+CREATE FUNCTION roomcast.unregister_room_kind(kind text)
+RETURNS boolean LANGUAGE c STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'unregister_room_kind';
+COMMENT ON FUNCTION roomcast.unregister_room_kind(text) IS
+    'roomcast: stop allowing joins of a kind (the current tenant''s, or the every-tenant one without identity)';
+REVOKE ALL ON FUNCTION roomcast.unregister_room_kind(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION roomcast.unregister_room_kind(text) TO roomcast_service;
+
 CREATE FUNCTION roomcast.authorize_join(kind text, id text)
 RETURNS text LANGUAGE c STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'authorize_join';

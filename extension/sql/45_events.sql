@@ -47,6 +47,9 @@ DECLARE
     name    text;
     created text[] := '{}';
 BEGIN
+    -- maintain() and a commit that finds no partition for its day may both
+    -- get here: serialize them, and re-check under the lock
+    PERFORM pg_advisory_xact_lock(hashtextextended('roomcast.events partitions', 0));
     FOR i IN 0 .. days - 1 LOOP
         d := day0 + make_interval(days => i);
         name := 'events_' || to_char(d, 'YYYYMMDD');
