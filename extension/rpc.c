@@ -120,6 +120,52 @@ JsonbFromText(const char *s)
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
 }
 
+static RcPlan socket_join = {
+	"INSERT INTO roomcast.socket_rooms (tenant_id, pid, room, user_id) VALUES ($1, $2, $3, $4) "
+	"ON CONFLICT (tenant_id, pid, room) DO UPDATE SET user_id = excluded.user_id, joined_at = now()",
+	4, {UUIDOID, TEXTOID, TEXTOID, UUIDOID}
+};
+
+static RcPlan socket_leave = {
+	"DELETE FROM roomcast.socket_rooms WHERE tenant_id = $1 AND pid = $2 AND room = $3 AND user_id = $4",
+	4, {UUIDOID, TEXTOID, TEXTOID, UUIDOID}
+};
+
+/*
+ * Remember (join) or forget (leave) that Socket.IO session pid is in room,
+ * for roomcast.recover(); nothing when args has no "pid".
+ */
+static void
+RecordSocketRoom(Jsonb *args, const char *room, bool join)
+{
+	JsonbValue *v = ArgGet(args, "pid");
+	RcIdentity	ident;
+	Datum		values[4];
+	RcOwnerSwitch sw;
+	size_t		len;
+
+	if (v == NULL)
+		return;
+	len = v->type == jbvString ? v->val.string.len : 0;
+	if (len < 1 || len > 64 ||
+		strspn(pnstrdup(v->val.string.val, len),
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("malformed session id"),
+				 errdetail("A pid is a string matching [A-Za-z0-9_-]{1,64}.")));
+	RcIdentityRequireUser(&ident);
+	values[0] = UUIDPGetDatum(&ident.tenant);
+	values[1] = PointerGetDatum(cstring_to_text_with_len(v->val.string.val, len));
+	values[2] = PointerGetDatum(cstring_to_text(room));
+	values[3] = UUIDPGetDatum(&ident.user);
+	SPI_connect();
+	RcAsOwnerBegin(&sw);
+	RcPlanExec(join ? &socket_join : &socket_leave, values, NULL, false, 0);
+	RcAsOwnerEnd(&sw);
+	SPI_finish();
+}
+
 /* Run a built-in method; false when method is not one */
 static bool
 RunBuiltin(const char *method, Jsonb *args, Datum *result)
@@ -195,6 +241,7 @@ RunBuiltin(const char *method, Jsonb *args, Datum *result)
 			room = psprintf("%s:%s:%s", RcRoomTenant(&ident.tenant), kind, id);
 			RcRoomCheck(room, strlen(room), &ident.tenant);
 		}
+		RecordSocketRoom(args, room, method[0] == 'j');
 		initStringInfo(&buf);
 		appendStringInfoString(&buf, "{\"success\":true,\"room\":");
 		escape_json(&buf, room);

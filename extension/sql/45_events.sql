@@ -113,6 +113,9 @@ BEGIN
     -- the partition straddling the cutoff loses its expired rows
     DELETE FROM roomcast.events WHERE created_at < cutoff;
     GET DIAGNOSTICS deleted = ROW_COUNT;
+    -- sessions' rooms are kept a day after the last join (recover() needs
+    -- them only for a recovery window after a disconnect)
+    DELETE FROM roomcast.socket_rooms WHERE joined_at < at - interval '1 day';
     RETURN jsonb_build_object('created', to_jsonb(created), 'dropped', to_jsonb(dropped),
                               'deleted', deleted, 'cutoff', cutoff);
 END
