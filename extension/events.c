@@ -559,6 +559,22 @@ notify_control(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * SQL function: _setting(name text) returns text
+ *
+ * current_setting() for the extension's PL/pgSQL functions: calling a C
+ * function loads the library first, so roomcast.* settings are defined even
+ * when this is the backend's first use of the extension.
+ */
+PG_FUNCTION_INFO_V1(roomcast_setting);
+Datum
+roomcast_setting(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(GetConfigOptionByName(name, NULL, false)));
+}
+
 /* Define the event and inbox settings, register the transaction callbacks */
 void
 RcEventsInit(void)

@@ -36,6 +36,11 @@ CREATE POLICY events_tenant ON roomcast.events FOR ALL
     WITH CHECK (tenant_id = roomcast.current_tenant());
 GRANT SELECT ON roomcast.events TO PUBLIC;
 
+-- current_setting() that works before the library is loaded (see events.c)
+CREATE FUNCTION roomcast._setting(name text)
+RETURNS text LANGUAGE c STRICT STABLE
+AS 'MODULE_PATHNAME', 'roomcast_setting';
+
 -- Create the day partitions [day(at), day(at) + days) that are missing.
 CREATE FUNCTION roomcast._events_create_partitions(at timestamptz, days int)
 RETURNS text[] LANGUAGE plpgsql SECURITY DEFINER
@@ -95,7 +100,7 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    retention interval := current_setting('roomcast.event_retention')::interval;
+    retention interval := roomcast._setting('roomcast.event_retention')::interval;
     cutoff    timestamptz := at - retention;
     created   text[];
     dropped   text[] := '{}';
@@ -194,8 +199,8 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF lim > current_setting('roomcast.max_page')::int THEN
-        RAISE EXCEPTION 'page of % items exceeds roomcast.max_page (%)', lim, current_setting('roomcast.max_page')
+    IF lim > roomcast._setting('roomcast.max_page')::int THEN
+        RAISE EXCEPTION 'page of % items exceeds roomcast.max_page (%)', lim, roomcast._setting('roomcast.max_page')
             USING ERRCODE = 'RC413', DETAIL = 'Read the log in pages and continue after the last pos.';
     END IF;
     RETURN QUERY

@@ -176,6 +176,27 @@ await until(() => events('batch').length === 100);
 	ok(bg && bg.d === undefined && bg.big === true, 'data that would pass 7,900 bytes is left out');
 }
 
+// --- a fresh backend's first call may be maintain() or read_log() (PL/pgSQL
+// reading roomcast.* settings before any C function loaded the library)
+{
+	const f = await connect();
+	await f.query('SET ROLE rc_events_notifier');
+	let res = null;
+	try { res = (await f.query('SELECT roomcast.maintain() AS m')).rows[0].m; } catch (err) { res = err.message; }
+	ok(res && Array.isArray(res.created) && Array.isArray(res.dropped), 'maintain() as the first call of a notifier backend', res);
+	await f.end();
+	const g = await connect();
+	await g.query('BEGIN');
+	let rows = null;
+	try {
+		await asTenant(g);
+		rows = (await g.query(`SELECT event FROM roomcast.read_log(0, ARRAY[$1], 5)`, [ROOM])).rows;
+	} catch (err) { rows = err.message; }
+	await g.query('COMMIT');
+	ok(Array.isArray(rows) && rows.length === 5 && rows[0].event === 'order-b', 'read_log() pages the tenant log from pos 0', rows);
+	await g.end();
+}
+
 // --- control messages
 {
 	await a.query(`SELECT roomcast.register_room_kind('ctl25')`);
