@@ -118,4 +118,26 @@ console.log(`${ok ? 'ok' : 'not ok'} - 8 concurrent emitters: 3200 NOTIFYs in st
 await l.end();
 process.exit(ok ? 0 : 1);
 JS
+# --- pg_dump keeps the log (every partition), the inbox and the position sequence
+r=rc_events_restore
+psql -X -q -c "DROP DATABASE IF EXISTS $r" -c "CREATE DATABASE $r" >&2
+before=$(psql -X -t -A -d "$db" -c "SELECT (SELECT count(*) FROM roomcast.events) || ' ' || (SELECT max(pos) FROM roomcast.events) || ' ' || (SELECT count(*) FROM roomcast.notifications) || ' ' || (SELECT sum(unread) FROM roomcast.inbox_counters)")
+if "$RC_PG_BIN/pg_dump" -d "$db" -f "$RC_TMP/events_dump.sql" >&2 &&
+	psql -X -q -v ON_ERROR_STOP=1 -d "$r" -f "$RC_TMP/events_dump.sql" >&2; then
+	after=$(psql -X -t -A -d "$r" -c "SELECT (SELECT count(*) FROM roomcast.events) || ' ' || (SELECT max(pos) FROM roomcast.events) || ' ' || (SELECT count(*) FROM roomcast.notifications) || ' ' || (SELECT sum(unread) FROM roomcast.inbox_counters)")
+	next=$(psql -X -t -A -d "$r" -c "BEGIN" -c "SELECT roomcast.set_identity('25000000-0000-0000-0000-00000000000a')" \
+		-c "SELECT roomcast.emit_to_tenant('after-restore')" -c "COMMIT" \
+		-c "SELECT pos FROM roomcast.events WHERE event = 'after-restore'" | tail -1)
+	maxpos=${before#* }; maxpos=${maxpos%% *}
+	if [ "$before" = "$after" ] && [ -n "$next" ] && [ "$next" -gt "$maxpos" ]; then
+		echo "ok - pg_dump and restore keep the event log, the inbox and counters; pos continues ($before; next pos $next)"
+	else
+		echo "not ok - pg_dump and restore keep the event log, the inbox and counters; pos continues (before '$before' after '$after' next '$next')"
+		status=1
+	fi
+else
+	echo "not ok - pg_dump output restores without errors"
+	status=1
+fi
+
 exit $status
