@@ -10,8 +10,9 @@
 #   - emit events/s, one event per transaction and 100 per transaction,
 #     with 1 and 8 clients
 #   - send_in_app notifications/s (8 clients)
-#   - unread_count() latency for a user with 10 and one with 1,000,000
-#     notifications, and their ratio (goal <= 1.2)
+#   - unread_count() latency per call (1000 calls per transaction) for a
+#     user with 10 and one with 1,000,000 notifications, and their ratio
+#     (goal <= 1.2)
 #   - NOTIFY payload bytes per event, as a LISTENing session receives them
 # Prints one "name: value" line per number. Not part of make test.
 set -uo pipefail
@@ -107,17 +108,26 @@ for who in SMALL BIG; do
 	cat >"$RC_TMP/count_$who.sql" <<SQL
 BEGIN;
 SELECT roomcast.set_identity('$T', '${!who}', 'member');
-SELECT roomcast.unread_count();
+SELECT sum(roomcast.unread_count()) FROM generate_series(1, 1000);
 COMMIT;
 SQL
 done
 counts=$(psql -X -t -A -d $db -c "BEGIN; SELECT roomcast.set_identity('$T', '$BIG', 'member'); SELECT roomcast.unread_count(); COMMIT;" | tail -2 | head -1)
 # warm both paths (plans, buffers) before measuring
 "$PGB" -n -c 1 -T 1 -f "$RC_TMP/count_SMALL.sql" -f "$RC_TMP/count_BIG.sql" $db >/dev/null 2>&1
-lat_small=$(run_lat "$RC_TMP/count_SMALL.sql")
-lat_big=$(run_lat "$RC_TMP/count_BIG.sql")
-echo "unread_count latency, 10 notifications: $lat_small ms (whole transaction)"
-echo "unread_count latency, 1,000,000 notifications: $lat_big ms (count = $counts)"
+# alternate the two, twice each, and keep each one's best run: the machine's
+# noise is larger than the difference being measured
+lat_small=999999
+lat_big=999999
+for round in 1 2; do
+	l=$(run_lat "$RC_TMP/count_SMALL.sql")
+	lat_small=$(echo "if ($l < $lat_small) $l else $lat_small" | bc)
+	l=$(run_lat "$RC_TMP/count_BIG.sql")
+	lat_big=$(echo "if ($l < $lat_big) $l else $lat_big" | bc)
+done
+# each transaction makes 1000 calls: ms per transaction = us per call
+echo "unread_count latency, 10 notifications: $lat_small us per call"
+echo "unread_count latency, 1,000,000 notifications: $lat_big us per call (count = $counts)"
 echo "unread_count latency ratio (1M / 10): $(echo "scale=3; $lat_big / $lat_small" | bc)"
 
 # --- NOTIFY payload bytes per event
