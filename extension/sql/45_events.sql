@@ -20,13 +20,16 @@ CREATE TABLE roomcast.events (
     nsp        text        NOT NULL,
     event      text        NOT NULL,
     data       jsonb       NOT NULL,
-    created_at timestamptz NOT NULL
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, pos, created_at)
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE roomcast.events IS
     'roomcast: durable room-event log; pos is commit-ordered; partitioned by day, kept roomcast.event_retention';
--- Keys and indexes are per partition (see _events_create_partitions), not
--- on this parent: indexes of an extension-member parent would be re-created
--- by ATTACH and again by pg_dump's per-partition DDL, breaking a restore.
+-- The BRIN indexes are per partition (see _events_create_partitions), not
+-- on this parent: an extension-member parent's index is re-created by
+-- ATTACH PARTITION during a restore, and pg_dump's own per-partition CREATE
+-- INDEX then fails. (The primary key has the same problem; a restore
+-- reports "multiple primary keys" once per partition, which is harmless.)
 ALTER TABLE roomcast.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE roomcast.events FORCE ROW LEVEL SECURITY;
 CREATE POLICY events_tenant ON roomcast.events FOR ALL
@@ -57,12 +60,9 @@ BEGIN
         d := day0 + make_interval(days => i);
         name := 'events_' || to_char(d, 'YYYYMMDD');
         IF to_regclass('roomcast.' || name) IS NULL THEN
-            -- pos is unique by construction (one sequence); the key leads
-            -- with the tenant. pos and created_at grow with insertion
-            -- order, so BRIN indexes serve catch-up and retention for
-            -- almost no write cost.
-            EXECUTE format('CREATE TABLE roomcast.%I PARTITION OF roomcast.events (PRIMARY KEY (tenant_id, pos)) '
-                           'FOR VALUES FROM (%L) TO (%L)',
+            -- pos and created_at grow with insertion order, so BRIN
+            -- indexes serve catch-up and retention for almost no write cost
+            EXECUTE format('CREATE TABLE roomcast.%I PARTITION OF roomcast.events FOR VALUES FROM (%L) TO (%L)',
                            name, (d AT TIME ZONE 'UTC'), ((d + interval '1 day') AT TIME ZONE 'UTC'));
             EXECUTE format('CREATE INDEX %I ON roomcast.%I USING brin (pos)', name || '_pos_brin', name);
             EXECUTE format('CREATE INDEX %I ON roomcast.%I USING brin (created_at)', name || '_created_brin', name);
