@@ -4,8 +4,8 @@
  *	  Cached SPI plans and the owner switch; see rcspi.h.
  *
  *	  Memory: kept plans live in their own contexts under CacheMemoryContext.
- *	  Cached oids are forgotten on any relcache/namespace invalidation so a
- *	  dropped and re-created extension is found again.
+ *	  Cached relation oids are forgotten on any relcache/namespace
+ *	  invalidation so a dropped and re-created extension is found again.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,21 +14,18 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "miscadmin.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-static Oid	owner_cache = InvalidOid;
 static uint64 rc_cache_epoch = 1;
 static bool callbacks_registered = false;
 
-/* Forget cached owner and relation oids after catalog changes */
+/* Forget cached relation oids after namespace changes */
 static void
 RcCacheReset(Datum arg, int cacheid, uint32 hashvalue)
 {
-	owner_cache = InvalidOid;
 	rc_cache_epoch++;
 }
 
@@ -73,30 +70,11 @@ RcPlanExec(RcPlan *p, Datum *values, const char *nulls, bool read_only, long cou
 	return rc;
 }
 
-/* The owner of schema roomcast */
-static Oid
-RcOwner(void)
-{
-	if (!OidIsValid(owner_cache))
-	{
-		Oid			nsp;
-		HeapTuple	tup;
-
-		RcCacheCallbacks();
-		nsp = get_namespace_oid("roomcast", false);
-		tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "roomcast: cache lookup failed for namespace %u", nsp);
-		owner_cache = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-		ReleaseSysCache(tup);
-	}
-	return owner_cache;
-}
-
 void
 RcAsOwnerBegin(RcOwnerSwitch *sw)
 {
-	Oid			owner = RcOwner();
+	/* the same owner as RcBecomeOwner (roomcast.c); also restricted */
+	Oid			owner = RcOwnerOid();
 
 	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_sec);
 	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE |

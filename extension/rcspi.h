@@ -43,8 +43,9 @@ typedef struct RcOwnerSwitch
 } RcOwnerSwitch;
 
 /*
- * Run the following table access as the owner of schema roomcast (the
- * superuser that created the extension), in a restricted security context.
+ * Run the following table access as the owner of the extension's tables
+ * (RcOwnerOid: the superuser that created the extension), in a restricted
+ * security context.
  * The extension's tables are written only this way, so their invariants
  * (exact counters, commit-ordered log) cannot be broken by direct DML;
  * every statement run like this carries explicit tenant predicates. An
