@@ -26,6 +26,7 @@ void
 _PG_init(void)
 {
 	RcIdentityInit();
+	RcEventsInit();
 	RcSessionsInit();
 
 	MarkGUCPrefixReserved("roomcast");

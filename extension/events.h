@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * events.h
+ *	  Room events (SPEC §3): the transaction's buffer of emitted events,
+ *	  flushed at commit in commit order, and the control messages sent on
+ *	  the same NOTIFY channel.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ROOMCAST_EVENTS_H
+#define ROOMCAST_EVENTS_H
+
+#include "postgres.h"
+#include "utils/uuid.h"
+
+#define RC_NOTIFY_CHANNEL	"roomcast"
+
+/* Settings (defined in events.c) */
+extern int	rc_max_event_bytes;
+extern int	rc_max_batch;
+extern int	rc_max_page;
+extern char *rc_notification_nsp;
+extern char *rc_event_retention;
+
+/*
+ * Buffer one event for delivery at commit and return its id. room, nsp and
+ * event must already be validated; data is compact JSON text (data_len
+ * bytes, at most roomcast.max_event_bytes - checked here) and add_timestamp
+ * says it is an object without a "timestamp" key, to which the commit time
+ * is added. Everything is copied.
+ */
+extern int64 RcEmitText(const pg_uuid_t *tenant, const char *room,
+						const char *nsp, const char *event,
+						const char *data, size_t data_len, bool add_timestamp);
+
+/*
+ * Queue a control message {"c":kind,...} on channel roomcast, delivered at
+ * commit like any NOTIFY. fields is NULL or the JSON members to append
+ * after "c", without braces (e.g. "\"tenant\":\"…\""). The lead's
+ * sessions.c sends kick ({"c":"kick","tenant","user","reason"}) and
+ * token.c keys ({"c":"keys"}); docs/protocol.md lists every kind.
+ */
+extern void RcNotifyControl(const char *kind, const char *fields);
+
+/* Raise RC413 "batch of N items exceeds roomcast.max_batch (M)" if n > max */
+extern void RcCheckBatch(int n);
+
+#endif							/* ROOMCAST_EVENTS_H */

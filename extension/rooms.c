@@ -1,0 +1,491 @@
+/*-------------------------------------------------------------------------
+ *
+ * rooms.c
+ *	  Room names and room kinds (SPEC §2): parsing and checking names,
+ *	  register_room_kind, authorize_join and the name builders.
+ *
+ *	  Room kinds live in roomcast.room_kinds, keyed (tenant_id, kind). A
+ *	  kind registered without an identity (a migration, a job) is stored
+ *	  under the nil tenant and applies to every tenant; a tenant's own
+ *	  registration of the same kind takes precedence.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "roomcast.h"
+#include "identity.h"
+#include "rooms.h"
+#include "events.h"
+#include "rcspi.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/regproc.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+static const pg_uuid_t rc_nil_uuid = {{0}};
+
+static inline bool
+is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static inline bool
+is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+bool
+RcRoomKindValid(const char *s, size_t len)
+{
+	if (len < 1 || len > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool
+RcRoomIdValid(const char *s, size_t len)
+{
+	if (len < 1 || len > 128)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool
+RcEventNameValid(const char *s, size_t len)
+{
+	if (len < 1 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != ':' && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool
+RcNspValid(const char *s, size_t len)
+{
+	if (len < 1 || len > 64 || s[0] != '/')
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* Parse 36 bytes of lowercase canonical uuid text */
+static bool
+parse_lower_uuid(const char *s, size_t len, pg_uuid_t *out)
+{
+	int			j = 0;
+
+	if (len != RC_UUID_LEN)
+		return false;
+	for (int i = 0; i < RC_UUID_LEN; i++)
+	{
+		char		c = s[i];
+		int			v;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (c != '-')
+				return false;
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			return false;
+		if (j % 2 == 0)
+			out->data[j / 2] = (uint8) (v << 4);
+		else
+			out->data[j / 2] |= (uint8) v;
+		j++;
+	}
+	return true;
+}
+
+void
+RcUuidOut(const pg_uuid_t *u, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	int			j = 0;
+
+	for (int i = 0; i < 16; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf[j++] = '-';
+		buf[j++] = hex[u->data[i] >> 4];
+		buf[j++] = hex[u->data[i] & 15];
+	}
+	buf[j] = '\0';
+}
+
+bool
+RcRoomParse(const char *s, size_t len, RcRoom *out)
+{
+	const char *rest;
+	size_t		rest_len;
+	const char *colon;
+
+	if (len < 7 + RC_UUID_LEN || len > RC_ROOM_MAX_LEN || memcmp(s, "tenant:", 7) != 0)
+		return false;
+	if (!parse_lower_uuid(s + 7, RC_UUID_LEN, &out->tenant))
+		return false;
+	if (len == 7 + RC_UUID_LEN)
+	{
+		out->type = RC_ROOM_TENANT;
+		return true;
+	}
+	if (s[7 + RC_UUID_LEN] != ':')
+		return false;
+	rest = s + 8 + RC_UUID_LEN;
+	rest_len = len - 8 - RC_UUID_LEN;
+	colon = memchr(rest, ':', rest_len);
+	if (colon == NULL)
+		return false;
+	out->kind = rest;
+	out->kind_len = colon - rest;
+	out->id = colon + 1;
+	out->id_len = rest_len - out->kind_len - 1;
+	if (out->kind_len == 4 && memcmp(rest, "user", 4) == 0)
+	{
+		out->type = RC_ROOM_USER;
+		return parse_lower_uuid(out->id, out->id_len, &out->user);
+	}
+	out->type = RC_ROOM_KIND;
+	return RcRoomKindValid(out->kind, out->kind_len) && RcRoomIdValid(out->id, out->id_len);
+}
+
+void
+RcRoomCheck(const char *room, size_t len, const pg_uuid_t *tenant)
+{
+	RcRoom		r;
+
+	if (!RcRoomParse(room, len, &r))
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("malformed room name \"%.*s\"", (int) Min(len, 256), room),
+				 errdetail("A room is tenant:{tenantId}, tenant:{tenantId}:user:{userId} or tenant:{tenantId}:{kind}:{id}, with lowercase UUIDs, kind matching [a-z][a-z0-9_-]{0,31} and id matching [A-Za-z0-9_.-]{1,128}.")));
+	if (memcmp(&r.tenant, tenant, sizeof(pg_uuid_t)) != 0)
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_FORBIDDEN),
+				 errmsg("room belongs to another tenant"),
+				 errdetail("Room \"%.*s\" is not a room of the current tenant.", (int) len, room)));
+}
+
+void
+RcEventNameCheck(const char *event, size_t len)
+{
+	if (!RcEventNameValid(event, len))
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("malformed event name \"%.*s\"", (int) Min(len, 256), event),
+				 errdetail("An event name matches [A-Za-z0-9:_.-]{1,64}.")));
+}
+
+void
+RcNspCheck(const char *nsp, size_t len)
+{
+	if (!RcNspValid(nsp, len))
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("malformed namespace \"%.*s\"", (int) Min(len, 256), nsp),
+				 errdetail("A namespace matches /[A-Za-z0-9_.-]{0,63}.")));
+}
+
+/* Raise RC413 unless kind is a well-formed kind other than "user" */
+static void
+CheckKind(const char *kind, size_t len)
+{
+	if (!RcRoomKindValid(kind, len) || (len == 4 && memcmp(kind, "user", 4) == 0))
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("malformed room kind \"%.*s\"", (int) Min(len, 256), kind),
+				 errdetail("A room kind matches [a-z][a-z0-9_-]{0,31} and is not \"user\".")));
+}
+
+/* Raise RC413 unless id is a well-formed room id */
+static void
+CheckRoomId(const char *id, size_t len)
+{
+	if (!RcRoomIdValid(id, len))
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("malformed room id \"%.*s\"", (int) Min(len, 256), id),
+				 errdetail("A room id matches [A-Za-z0-9_.-]{1,128}.")));
+}
+
+char *
+RcRoomTenant(const pg_uuid_t *tenant)
+{
+	char		t[RC_UUID_LEN + 1];
+
+	RcUuidOut(tenant, t);
+	return psprintf("tenant:%s", t);
+}
+
+char *
+RcRoomUser(const pg_uuid_t *tenant, const pg_uuid_t *user)
+{
+	char		t[RC_UUID_LEN + 1],
+				u[RC_UUID_LEN + 1];
+
+	RcUuidOut(tenant, t);
+	RcUuidOut(user, u);
+	return psprintf("tenant:%s:user:%s", t, u);
+}
+
+/* Build tenant:{t}:{kind}:{id} after checking kind and id */
+static char *
+RoomOfKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len,
+		   const char *id, size_t id_len)
+{
+	char		t[RC_UUID_LEN + 1];
+
+	CheckKind(kind, kind_len);
+	CheckRoomId(id, id_len);
+	RcUuidOut(tenant, t);
+	return psprintf("tenant:%s:%.*s:%.*s", t, (int) kind_len, kind, (int) id_len, id);
+}
+
+static RcPlan kind_lookup = {
+	"SELECT policy::oid FROM roomcast.room_kinds "
+	"WHERE tenant_id IN ($1, '00000000-0000-0000-0000-000000000000') AND kind = $2 "
+	"ORDER BY tenant_id = '00000000-0000-0000-0000-000000000000' LIMIT 1",
+	2, {UUIDOID, TEXTOID}
+};
+
+/*
+ * Look up kind for tenant: returns false when unregistered, else true with
+ * *policy the policy function (InvalidOid for none).
+ */
+static bool
+LookupKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len, Oid *policy)
+{
+	RcOwnerSwitch sw;
+	Datum		values[2];
+	bool		found = false;
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = PointerGetDatum(cstring_to_text_with_len(kind, kind_len));
+	SPI_connect();
+	RcAsOwnerBegin(&sw);
+	RcPlanExec(&kind_lookup, values, NULL, true, 1);
+	RcAsOwnerEnd(&sw);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		*policy = isnull ? InvalidOid : DatumGetObjectId(d);
+		found = true;
+	}
+	SPI_finish();
+	return found;
+}
+
+char *
+RcRoomAuthorizeJoin(const char *kind, size_t kind_len, const char *id, size_t id_len)
+{
+	RcIdentity	ident;
+	Oid			policy;
+	char	   *room;
+
+	RcIdentityRequireUser(&ident);
+	room = RoomOfKind(&ident.tenant, kind, kind_len, id, id_len);
+	if (!LookupKind(&ident.tenant, kind, kind_len, &policy))
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_FORBIDDEN),
+				 errmsg("unknown room kind \"%.*s\"", (int) kind_len, kind),
+				 errdetail("Room kind \"%.*s\" is not registered for this tenant; see roomcast.register_room_kind.", (int) kind_len, kind)));
+	if (OidIsValid(policy))
+	{
+		LOCAL_FCINFO(fcinfo, 2);
+		FmgrInfo	flinfo;
+		Datum		result;
+		pg_uuid_t  *user = palloc(sizeof(pg_uuid_t));
+
+		/* The policy runs as the caller, with the joining user's identity */
+		if (pg_proc_aclcheck(policy, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(RC_ERRCODE_FORBIDDEN),
+					 errmsg("join refused"),
+					 errdetail("The current role may not execute the policy of room kind \"%.*s\".", (int) kind_len, kind)));
+		*user = ident.user;
+		fmgr_info(policy, &flinfo);
+		InitFunctionCallInfoData(*fcinfo, &flinfo, 2, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = UUIDPGetDatum(user);
+		fcinfo->args[0].isnull = false;
+		fcinfo->args[1].value = PointerGetDatum(cstring_to_text_with_len(id, id_len));
+		fcinfo->args[1].isnull = false;
+		result = FunctionCallInvoke(fcinfo);
+		if (fcinfo->isnull || !DatumGetBool(result))
+			ereport(ERROR,
+					(errcode(RC_ERRCODE_FORBIDDEN),
+					 errmsg("join refused"),
+					 errdetail("The policy of room kind \"%.*s\" does not let this user join room \"%s\".", (int) kind_len, kind, room)));
+	}
+	return room;
+}
+
+/* Raise unless fn is (uuid, text) -> boolean */
+static void
+CheckPolicySignature(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Form_pg_proc p;
+	bool		ok;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "roomcast: cache lookup failed for function %u", fn);
+	p = (Form_pg_proc) GETSTRUCT(tup);
+	ok = p->pronargs == 2 && p->proargtypes.values[0] == UUIDOID &&
+		p->proargtypes.values[1] == TEXTOID && p->prorettype == BOOLOID && !p->proretset;
+	ReleaseSysCache(tup);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("room policy %s must take (uuid, text) and return boolean",
+						format_procedure(fn))));
+}
+
+static RcPlan kind_upsert = {
+	"INSERT INTO roomcast.room_kinds (tenant_id, kind, policy) VALUES ($1, $2, $3::oid::regprocedure) "
+	"ON CONFLICT (tenant_id, kind) DO UPDATE SET policy = excluded.policy",
+	3, {UUIDOID, TEXTOID, OIDOID}
+};
+
+/* SQL function: register_room_kind(kind text, policy regprocedure) returns void */
+PG_FUNCTION_INFO_V1(register_room_kind);
+Datum
+register_room_kind(PG_FUNCTION_ARGS)
+{
+	text	   *kind;
+	RcIdentity	ident;
+	const pg_uuid_t *tenant = &rc_nil_uuid;
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	RcOwnerSwitch sw;
+	char		t[RC_UUID_LEN + 1];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("room kind must not be null")));
+	kind = PG_GETARG_TEXT_PP(0);
+	CheckKind(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind));
+	if (!PG_ARGISNULL(1))
+		CheckPolicySignature(PG_GETARG_OID(1));
+	if (RcIdentityGet(&ident))
+		tenant = &ident.tenant;
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = PointerGetDatum(kind);
+	values[2] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	if (PG_ARGISNULL(1))
+		nulls[2] = 'n';
+	SPI_connect();
+	RcAsOwnerBegin(&sw);
+	RcPlanExec(&kind_upsert, values, nulls, false, 0);
+	RcAsOwnerEnd(&sw);
+	SPI_finish();
+
+	RcUuidOut(tenant, t);
+	RcNotifyControl("kinds", psprintf("\"tenant\":\"%s\"", t));
+	PG_RETURN_VOID();
+}
+
+static RcPlan kind_delete = {
+	"DELETE FROM roomcast.room_kinds WHERE tenant_id = $1 AND kind = $2",
+	2, {UUIDOID, TEXTOID}
+};
+
+/* SQL function: unregister_room_kind(kind text) returns boolean */
+PG_FUNCTION_INFO_V1(unregister_room_kind);
+Datum
+unregister_room_kind(PG_FUNCTION_ARGS)
+{
+	RcIdentity	ident;
+	const pg_uuid_t *tenant = RcIdentityGet(&ident) ? &ident.tenant : &rc_nil_uuid;
+	Datum		values[2];
+	RcOwnerSwitch sw;
+	bool		found;
+	char		t[RC_UUID_LEN + 1];
+
+	values[0] = UUIDPGetDatum(tenant);
+	values[1] = PG_GETARG_DATUM(0);
+	SPI_connect();
+	RcAsOwnerBegin(&sw);
+	RcPlanExec(&kind_delete, values, NULL, false, 0);
+	RcAsOwnerEnd(&sw);
+	found = SPI_processed > 0;
+	SPI_finish();
+	if (found)
+	{
+		RcUuidOut(tenant, t);
+		RcNotifyControl("kinds", psprintf("\"tenant\":\"%s\"", t));
+	}
+	PG_RETURN_BOOL(found);
+}
+
+/* SQL function: authorize_join(kind text, id text) returns text */
+PG_FUNCTION_INFO_V1(authorize_join);
+Datum
+authorize_join(PG_FUNCTION_ARGS)
+{
+	text	   *kind = PG_GETARG_TEXT_PP(0);
+	text	   *id = PG_GETARG_TEXT_PP(1);
+
+	PG_RETURN_TEXT_P(cstring_to_text(RcRoomAuthorizeJoin(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind),
+														 VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id))));
+}
+
+/* SQL function: room(kind text, id text) returns text */
+PG_FUNCTION_INFO_V1(room);
+Datum
+room(PG_FUNCTION_ARGS)
+{
+	text	   *kind = PG_GETARG_TEXT_PP(0);
+	text	   *id = PG_GETARG_TEXT_PP(1);
+	RcIdentity	ident;
+
+	RcIdentityRequire(&ident);
+	PG_RETURN_TEXT_P(cstring_to_text(RoomOfKind(&ident.tenant, VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind),
+												VARDATA_ANY(id), VARSIZE_ANY_EXHDR(id))));
+}
+
+/* SQL function: user_room(user_id uuid) returns text */
+PG_FUNCTION_INFO_V1(user_room);
+Datum
+user_room(PG_FUNCTION_ARGS)
+{
+	RcIdentity	ident;
+
+	RcIdentityRequire(&ident);
+	PG_RETURN_TEXT_P(cstring_to_text(RcRoomUser(&ident.tenant, PG_GETARG_UUID_P(0))));
+}
+
+/* SQL function: tenant_room() returns text */
+PG_FUNCTION_INFO_V1(tenant_room);
+Datum
+tenant_room(PG_FUNCTION_ARGS)
+{
+	RcIdentity	ident;
+
+	RcIdentityRequire(&ident);
+	PG_RETURN_TEXT_P(cstring_to_text(RcRoomTenant(&ident.tenant)));
+}
