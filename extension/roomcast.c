@@ -20,6 +20,7 @@ void
 _PG_init(void)
 {
 	RcIdentityInit();
+	RcLoaderInit();
 
 	MarkGUCPrefixReserved("roomcast");
 }

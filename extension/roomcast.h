@@ -22,5 +22,6 @@
 
 /*---- subsystem initialisation, each defines its own GUCs ----*/
 extern void RcIdentityInit(void);
+extern void RcLoaderInit(void);
 
 #endif							/* ROOMCAST_H */
