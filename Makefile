@@ -31,6 +31,9 @@ REGRESS      = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=pgcrypto --load-extension=roomcast --dbname=roomcast_regress
 EXTRA_CLEAN  = build results regression.diffs regression.out
 
+# No LLVM bitcode: the JIT gains nothing from these functions, and it keeps clang out of the build.
+override with_llvm = no
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

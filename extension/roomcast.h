@@ -23,5 +23,25 @@
 /*---- subsystem initialisation, each defines its own GUCs ----*/
 extern void RcIdentityInit(void);
 extern void RcLoaderInit(void);
+extern void RcSessionsInit(void);
+
+/* The caller's user and security context, saved while acting as the owner */
+typedef struct RcSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} RcSavedUser;
+
+/*
+ * Act as the owner of the extension's tables (to read signing keys and
+ * refresh tokens, which callers cannot) until RcRestoreUser. An error in
+ * between is safe: transaction abort restores the user.
+ */
+extern void RcBecomeOwner(RcSavedUser *saved);
+extern void RcRestoreUser(const RcSavedUser *saved);
+extern Oid	RcOwnerOid(void);
+
+/* Raise 42501 unless the current role is a member of roomcast_service (or superuser) */
+extern void RcRequireService(const char *what);
 
 #endif							/* ROOMCAST_H */
