@@ -21,9 +21,12 @@
  *		 with no index leading with the tenant column;
  *	  3. duplicate indexes: a plain index whose key columns are a leading
  *		 prefix of another index's (same opclass, collation, order);
- *	  4. unused indexes: never scanned since statistics were reset although
- *		 the table was read, not unique or constraint-backing, and not the
- *		 last index covering a foreign key or the tenant column.
+ *	  4. unused indexes: never scanned since statistics were reset while
+ *		 other indexes of the table were (sequential scans are no evidence:
+ *		 building an index counts as one, and a table only ever scanned
+ *		 sequentially may be waiting for just this index), not unique or
+ *		 constraint-backing, and not the last index covering a foreign key
+ *		 or the tenant column.
  *
  *	  Only ordinary and partitioned tables outside the system schemas and
  *	  not belonging to an extension are looked at. The catalogs are read
@@ -77,7 +80,7 @@ typedef struct AdvIndex
 	bool		partition;		/* index of a partition, attached to a parent */
 	bool		partitioned;	/* index on a partitioned table */
 	int64		scans;			/* idx_scan, summed over partitions */
-	int64		table_reads;	/* seq + index scans of the table */
+	int64		table_reads;	/* index scans of the table, all indexes */
 	bool		dropped;		/* already advised to drop */
 } AdvIndex;
 
@@ -276,9 +279,8 @@ AdvLoadCatalog(AdvState *st)
 			 " (SELECT pg_catalog.sum(pg_catalog.pg_stat_get_numscans(p.relid)) FROM"
 			 "  (SELECT i.indexrelid AS relid UNION SELECT relid"
 			 "   FROM pg_catalog.pg_partition_tree(i.indexrelid) WHERE isleaf) p)::int8,"
-			 " (SELECT pg_catalog.sum(pg_catalog.pg_stat_get_numscans(p.relid) + COALESCE("
-			 "   (SELECT pg_catalog.sum(pg_catalog.pg_stat_get_numscans(x.indexrelid))"
-			 "    FROM pg_catalog.pg_index x WHERE x.indrelid = p.relid), 0)) FROM"
+			 " (SELECT pg_catalog.sum((SELECT pg_catalog.sum(pg_catalog.pg_stat_get_numscans(x.indexrelid))"
+			 "    FROM pg_catalog.pg_index x WHERE x.indrelid = p.relid)) FROM"
 			 "  (SELECT i.indrelid AS relid UNION SELECT relid"
 			 "   FROM pg_catalog.pg_partition_tree(i.indrelid) WHERE isleaf) p)::int8"
 			 " FROM adv_tables t JOIN pg_catalog.pg_index i ON i.indrelid = t.oid"
@@ -695,22 +697,25 @@ AdvDuplicates(AdvState *st, AdvTable **order, int n)
 		{
 			AdvIndex   *a = lfirst(la);
 			ListCell   *lb;
+			AdvIndex   *keeper = NULL;
 
 			if (a->constraint || a->partition || !a->valid || a->dropped)
 				continue;
+			/* name the widest index that makes a redundant: it stays */
 			foreach(lb, t->indexes)
 			{
 				AdvIndex   *b = lfirst(lb);
 
-				if (AdvRedundant(a, b))
-				{
-					AdvDrop(st, t, a,
-							psprintf("index %s is redundant: its columns lead index %s (%s)",
-									 quote_identifier(a->name), quote_identifier(b->name),
-									 AdvColumnList(t->oid, b->atts, b->nkey)));
-					break;
-				}
+				if (AdvRedundant(a, b) &&
+					(keeper == NULL || b->nkey > keeper->nkey ||
+					 (b->nkey == keeper->nkey && b->constraint && !keeper->constraint)))
+					keeper = b;
 			}
+			if (keeper != NULL)
+				AdvDrop(st, t, a,
+						psprintf("index %s is redundant: its columns lead index %s (%s)",
+								 quote_identifier(a->name), quote_identifier(keeper->name),
+								 AdvColumnList(t->oid, keeper->atts, keeper->nkey)));
 		}
 	}
 }
@@ -783,7 +788,7 @@ AdvUnused(AdvState *st, AdvTable **order, int n)
 				AdvLastCover(st, t, x, fkcols))
 				continue;
 			AdvDrop(st, t, x,
-					psprintf("index %s has not been scanned since statistics were reset, while the table was read %lld times",
+					psprintf("index %s has not been scanned since statistics were reset, while other indexes of the table were scanned %lld times",
 							 quote_identifier(x->name), (long long) x->table_reads));
 		}
 	}
