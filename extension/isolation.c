@@ -165,7 +165,7 @@ roomcast_unprotect(PG_FUNCTION_ARGS)
 	if (HasPolicy(relid, RC_POLICY_NAME))
 		RunDDL(psprintf("DROP POLICY %s ON %s", RC_POLICY_NAME, qualified));
 	/* Leave RLS on when the application has policies of its own */
-	if (SPI_execute(psprintf("SELECT 1 FROM pg_policy WHERE polrelid = %u", relid), true, 1) < 0)
+	if (SPI_execute(psprintf("SELECT 1 FROM pg_policy WHERE polrelid = %u", relid), false, 1) < 0)
 		elog(ERROR, "could not read pg_policy");
 	others = SPI_processed > 0;
 	if (!others)

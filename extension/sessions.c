@@ -50,6 +50,21 @@ typedef struct SessionUser
 	char	   *email;			/* NULL when none */
 } SessionUser;
 
+/* Copy s into the caller's memory context, so it outlives SPI_finish */
+static char *
+SpiStrdup(const char *s)
+{
+	size_t		len;
+	char	   *copy;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	copy = SPI_palloc(len);
+	memcpy(copy, s, len);
+	return copy;
+}
+
 /* Raise 22004 when a required argument is NULL */
 static void
 CheckNotNull(FunctionCallInfo fcinfo, int argno, const char *name)
@@ -299,14 +314,14 @@ roomcast_issue_tokens(PG_FUNCTION_ARGS)
 	family.data[6] = (family.data[6] & 0x0f) | 0x40;	/* version 4 */
 	family.data[8] = (family.data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 
+	refresh = NewRefreshToken(hash);
 	RcBecomeOwner(&saved);
 	SPI_connect();
 	u = LookupUser(tenant, user);
 	CheckSessionUser(&u);
-	refresh = NewRefreshToken(hash);
 	InsertRefreshToken(tenant, user, &family, hash, fingerprint);
-	u.role = pstrdup(u.role);
-	u.email = u.email ? pstrdup(u.email) : NULL;
+	u.role = SpiStrdup(u.role);
+	u.email = SpiStrdup(u.email);
 	SPI_finish();
 	RcRestoreUser(&saved);
 
@@ -371,6 +386,7 @@ roomcast_refresh(PG_FUNCTION_ARGS)
 	SET_VARSIZE(hash_bytea, VARHDRSZ + SHA256_DIGEST_LENGTH);
 	memcpy(VARDATA(hash_bytea), hash, SHA256_DIGEST_LENGTH);
 	args[0] = PointerGetDatum(hash_bytea);
+	new_refresh = NewRefreshToken(new_hash);	/* outside SPI: it must outlive it */
 
 	RcBecomeOwner(&saved);
 	SPI_connect();
@@ -436,7 +452,6 @@ roomcast_refresh(PG_FUNCTION_ARGS)
 	}
 
 	/* Rotate: the presented token is spent, a new one joins the family */
-	args[0] = UUIDPGetDatum(&tenant);
 	{
 		Oid			rtypes[2] = {UUIDOID, UUIDOID};
 		Datum		rargs[2];
@@ -449,10 +464,9 @@ roomcast_refresh(PG_FUNCTION_ARGS)
 								  2, rtypes, rargs, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not rotate the refresh token");
 	}
-	new_refresh = NewRefreshToken(new_hash);
 	InsertRefreshToken(&tenant, &user, &family, new_hash, stored_fp);
-	u.role = pstrdup(u.role);
-	u.email = u.email ? pstrdup(u.email) : NULL;
+	u.role = SpiStrdup(u.role);
+	u.email = SpiStrdup(u.email);
 	SPI_finish();
 	RcRestoreUser(&saved);
 
@@ -528,8 +542,8 @@ roomcast_refresh_from_sso(PG_FUNCTION_ARGS)
 				 errdetail("The user has no SSO session in this tenant, or it has expired.")));
 	u = LookupUser(&id.tenant, user);
 	CheckSessionUser(&u);
-	u.role = pstrdup(u.role);
-	u.email = u.email ? pstrdup(u.email) : NULL;
+	u.role = SpiStrdup(u.role);
+	u.email = SpiStrdup(u.email);
 	SPI_finish();
 	RcRestoreUser(&saved);
 

@@ -20,7 +20,7 @@ CREATE OR REPLACE FUNCTION public.forge(header text, payload text, secret bytea,
                                         alg text DEFAULT 'sha256') RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT b64url(convert_to(header, 'UTF8')) || '.' || b64url(convert_to(payload, 'UTF8')) || '.' ||
-           b64url(hmac(b64url(convert_to(header, 'UTF8')) || '.' || b64url(convert_to(payload, 'UTF8')),
+           b64url(hmac(convert_to(b64url(convert_to(header, 'UTF8')) || '.' || b64url(convert_to(payload, 'UTF8')), 'UTF8'),
                        secret, alg))
 $$;
 
@@ -159,17 +159,18 @@ SELECT 'payload not an object' AS case, try(format($$SELECT roomcast.verify(%L)$
 SELECT 'header duplicate alg' AS case, try(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","alg":"none","kid":"k256"}', :'good_payload', :k256)));
 
--- Clock skew applies to exp and nbf alike.
-SET roomcast.clock_override = 4102444810;   -- 10 s after exp
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS skew_0;
+-- Clock skew applies to exp and nbf alike (roomcast.clock_override fakes the clock).
+\set skew_payload '{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111","exp":2000000000,"nbf":1999990000}'
+SET roomcast.clock_override = 2000000010;   -- 10 s after exp
+SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_skew_0;
 SET roomcast.clock_skew = '30s';
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS skew_30;
-SET roomcast.clock_override = 4102444700;   -- 20 s before nbf
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$,
-    forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '}', ',"nbf":4102444720}'), :k256))) AS nbf_within_skew;
+SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_skew_30;
+SET roomcast.clock_override = 2000000031;   -- 31 s after exp
+SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_past_skew_30;
+SET roomcast.clock_override = 1999989980;   -- 20 s before nbf
+SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS nbf_skew_30;
 RESET roomcast.clock_skew;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$,
-    forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '}', ',"nbf":4102444720}'), :k256))) AS nbf_no_skew;
+SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS nbf_skew_0;
 RESET roomcast.clock_override;
 
 -- Audience and issuer, when configured.
@@ -217,6 +218,8 @@ SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256"}
 SELECT roomcast.retire_signing_key('k256');
 SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS retired_kid;
 SELECT roomcast.retire_signing_key('k256b');
+SELECT roomcast.retire_signing_key('k384');
+SELECT roomcast.retire_signing_key('k512');
 SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256"}', :'good_payload', decode(repeat('d4', 32), 'hex')))) AS no_active_key;
 SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}')$$) AS sign_without_key;
 SELECT kid, alg, retired_at IS NOT NULL AS retired FROM roomcast.signing_keys ORDER BY created_at;

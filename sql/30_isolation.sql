@@ -52,6 +52,7 @@ CREATE VIEW app.v AS SELECT 1 AS tenant_id;
 SELECT try($$SELECT roomcast.protect('app.v')$$) AS view;
 -- Only the owner may protect.
 CREATE ROLE rc_stranger;
+GRANT USAGE ON SCHEMA app TO rc_stranger;
 SET ROLE rc_stranger;
 SELECT try($$SELECT roomcast.protect('app.untouched')$$) AS not_owner;
 RESET ROLE;

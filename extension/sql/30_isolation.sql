@@ -39,7 +39,7 @@ AS $$
        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
        AND a.attname = 'tenant_id' AND a.atttypid = 'uuid'::regtype
        AND (NOT c.relrowsecurity OR NOT c.relforcerowsecurity OR p.polname IS NULL)
-     ORDER BY 1::text
+     ORDER BY c.oid::regclass::text
 $$;
 COMMENT ON FUNCTION roomcast.isolation_report() IS
     'Tables that have a tenant_id column but no complete roomcast isolation (RLS enabled, forced, policy)';
