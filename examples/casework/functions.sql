@@ -13,11 +13,14 @@ CREATE FUNCTION casework.person(u roomcast.users) RETURNS jsonb
 $$;
 
 -- case_list(filter, page): one page (50) of cases, newest first, each with
--- its creator, assignee, report and investigation counts, plus the total.
+-- its creator, assignee, report and investigation counts.
 --   filter keys (all optional): status (text or text[]), assignee (uuid,
 --   "me", or null for unassigned), creator (uuid), priority (1-4),
---   createdAfter / createdBefore (timestamptz). Unknown keys are refused,
---   so a typo does not silently return everything.
+--   createdAfter / createdBefore (timestamptz), and withTotal (boolean:
+--   also count all matching cases, which costs a scan of them all — the
+--   page itself only reads its 50 rows). Unknown keys are refused, so a typo
+--   does not silently return everything.
+-- Returns {page, pageSize, hasMore, cases: […]} (+ total, pages).
 -- page counts from 1; at most 2000 (100,000 rows deep): beyond that use
 -- filters. Errors: 22023 for a bad filter or page, RC413 for a page too deep.
 CREATE FUNCTION casework.case_list(filter jsonb DEFAULT '{}', page int DEFAULT 1)
@@ -35,17 +38,18 @@ DECLARE
     bad        text;
     preds      text := 'c.tenant_id = $1';
     total      bigint;
-    cases      jsonb;
+    result     jsonb;
 BEGIN
     IF jsonb_typeof(f) <> 'object' THEN
         RAISE EXCEPTION 'invalid case filter' USING ERRCODE = '22023',
             DETAIL = 'The filter must be a JSON object.';
     END IF;
     SELECT min(k) INTO bad FROM jsonb_object_keys(f) k
-     WHERE k NOT IN ('status', 'assignee', 'creator', 'priority', 'createdAfter', 'createdBefore');
+     WHERE k NOT IN ('status', 'assignee', 'creator', 'priority', 'createdAfter', 'createdBefore',
+                     'withTotal');
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'unknown case filter "%"', bad USING ERRCODE = '22023',
-            DETAIL = 'Filters are status, assignee, creator, priority, createdAfter and createdBefore.';
+            DETAIL = 'Filters are status, assignee, creator, priority, createdAfter, createdBefore and withTotal.';
     END IF;
     IF page IS NULL OR page < 1 THEN
         RAISE EXCEPTION 'invalid page %', page USING ERRCODE = '22023',
@@ -95,35 +99,43 @@ BEGIN
         preds := preds || ' AND c.created_at < $7';
     END IF;
 
-    EXECUTE 'SELECT count(*) FROM casework.cases c WHERE ' || preds
-       INTO total
-      USING tenant, statuses, assignee, creator, prio, after_ts, before_ts;
-
+    -- One row more than a page tells whether there is a next page.
     EXECUTE
         'WITH page AS (
              SELECT c.* FROM casework.cases c WHERE ' || preds || '
               ORDER BY c.created_at DESC, c.id DESC
-              LIMIT $8 OFFSET $9)
-         SELECT coalesce(jsonb_agg(jsonb_build_object(
-                    ''id'', p.id, ''number'', p.number, ''title'', p.title,
-                    ''status'', p.status, ''priority'', p.priority,
-                    ''createdAt'', p.created_at, ''updatedAt'', p.updated_at,
-                    ''creator'', casework.person(cu), ''assignee'', casework.person(au),
-                    ''reportCount'', rc.n, ''investigationCount'', ic.n)
-                    ORDER BY p.created_at DESC, p.id DESC), ''[]'')
-           FROM page p
+              LIMIT $8 + 1 OFFSET $9),
+         shown AS (
+             SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT $8)
+         SELECT jsonb_build_object(
+                    ''hasMore'', (SELECT count(*) FROM page) > $8,
+                    ''cases'', coalesce(jsonb_agg(jsonb_build_object(
+                        ''id'', p.id, ''number'', p.number, ''title'', p.title,
+                        ''status'', p.status, ''priority'', p.priority,
+                        ''createdAt'', p.created_at, ''updatedAt'', p.updated_at,
+                        ''creator'', casework.person(cu), ''assignee'', casework.person(au),
+                        ''reportCount'', rc.n, ''investigationCount'', ic.n)
+                        ORDER BY p.created_at DESC, p.id DESC), ''[]''))
+           FROM shown p
            LEFT JOIN roomcast.users cu ON cu.tenant_id = p.tenant_id AND cu.id = p.created_by
            LEFT JOIN roomcast.users au ON au.tenant_id = p.tenant_id AND au.id = p.assignee_id
            CROSS JOIN LATERAL (SELECT count(*) AS n FROM casework.intake_reports r
                                 WHERE r.tenant_id = p.tenant_id AND r.case_id = p.id) rc
            CROSS JOIN LATERAL (SELECT count(*) AS n FROM casework.investigations i
                                 WHERE i.tenant_id = p.tenant_id AND i.case_id = p.id) ic'
-       INTO cases
+       INTO result
       USING tenant, statuses, assignee, creator, prio, after_ts, before_ts,
             page_size, (page - 1) * page_size;
+    result := jsonb_build_object('page', page, 'pageSize', page_size) || result;
 
-    RETURN jsonb_build_object('page', page, 'pageSize', page_size, 'total', total,
-                              'pages', (total + page_size - 1) / page_size, 'cases', cases);
+    IF coalesce((f->>'withTotal')::boolean, false) THEN
+        EXECUTE 'SELECT count(*) FROM casework.cases c WHERE ' || preds
+           INTO total
+          USING tenant, statuses, assignee, creator, prio, after_ts, before_ts;
+        result := result || jsonb_build_object('total', total,
+                                               'pages', (total + page_size - 1) / page_size);
+    END IF;
+    RETURN result;
 END $$;
 
 -- investigation_detail(id): the investigation with its case, lead, steps

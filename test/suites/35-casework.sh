@@ -50,9 +50,11 @@ check "another tenant's rows are invisible" "0" \
 	"$(as_app "SELECT count(*) FROM casework.cases WHERE tenant_id <> md5('tenant-1')::uuid")"
 
 # case_list: one call, a complete page.
-page=$(as_app "SELECT casework.case_list('{}', 2)")
+page=$(as_app "SELECT casework.case_list('{\"withTotal\": true}', 2)")
 check "case_list page has 50 cases" "50" "$(as_app "SELECT jsonb_array_length('$page'::jsonb->'cases')")"
 check "case_list total is the tenant's count" "$((cases / 10))" "$(as_app "SELECT '$page'::jsonb->>'total'")"
+check "case_list says there is a next page, and not after the last" "true false" \
+	"$(as_app "SELECT '$page'::jsonb->>'hasMore'") $(as_app "SELECT casework.case_list('{}', $((cases / 10 / 50)))->>'hasMore'")"
 check "every case has a creator with a name, a report count and an investigation count" "50" \
 	"$(as_app "SELECT count(*) FROM jsonb_array_elements('$page'::jsonb->'cases') c WHERE c->'creator'->>'displayName' LIKE 'User 1.%' AND (c->>'reportCount')::int >= 1 AND c ? 'investigationCount' AND c ? 'assignee'")"
 check "case_list is newest first" "t" \
@@ -96,7 +98,7 @@ explain() { # explain LABEL SQL CHECK-OPTIONS…
 		--tables cases,intake_reports,investigations,investigation_steps,investigation_notes,rca_rooms,audit_log_* "$@" ||
 		{ status=1; cat "$RC_TMP/plans-$label.txt" >&2; }
 }
-explain case_list "SELECT casework.case_list('{}', 3)" \
+explain case_list "SELECT casework.case_list('{\"withTotal\": true}', 3)" \
 	--uses cases_tenant_created --uses intake_reports_case --uses investigations_case --min-plans 3
 explain case_list_status "SELECT casework.case_list('{\"status\":\"investigating\"}', 2)" --uses cases_tenant_status
 explain case_list_assignee "SELECT casework.case_list('{\"assignee\":\"me\"}', 1)" --uses cases_tenant_assignee
