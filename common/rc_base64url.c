@@ -10,29 +10,27 @@
 static const char rc_b64url_alphabet[64] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* Character → 6-bit value; 0xff for anything outside the alphabet */
-static const uint8_t rc_b64url_value[256] = {
-	['A'] = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-	20, 21, 22, 23, 24, 25,
-	['a'] = 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
-	43, 44, 45, 46, 47, 48, 49, 50, 51,
-	['0'] = 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
-	['-'] = 62,
-	['_'] = 63,
-};
-
 /*
- * Whether c is in the alphabet. The value table cannot say so by itself
- * ('A' maps to 0 like every unlisted byte), hence this second table.
+ * Character → 6-bit value; 0xff outside the alphabet, so OR-ing the values
+ * of a block and testing bit 7 validates it without a branch per character.
  */
-static const uint8_t rc_b64url_valid[256] = {
-	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1,
-	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1,
-	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['-'] = 1,
-	['_'] = 1,
+static const uint8_t rc_b64url_value[256] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 62, 0xff, 0xff,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 0xff, 0xff, 0xff, 0xff, 63,
+	0xff, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 };
 
 /*
@@ -91,14 +89,13 @@ rc_b64url_decode(const char *in, size_t len, uint8_t *out, size_t *outlen)
 		return -1;
 	for (; i + 4 <= len; i += 4)
 	{
-		uint32_t	v;
+		uint8_t		a = rc_b64url_value[p[i]],
+					b = rc_b64url_value[p[i + 1]],
+					c = rc_b64url_value[p[i + 2]],
+					d = rc_b64url_value[p[i + 3]];
+		uint32_t	v = ((uint32_t) a << 18) | ((uint32_t) b << 12) | ((uint32_t) c << 6) | d;
 
-		bad |= (uint8_t) (rc_b64url_valid[p[i]] & rc_b64url_valid[p[i + 1]] &
-						  rc_b64url_valid[p[i + 2]] & rc_b64url_valid[p[i + 3]]) ^ 1;
-		v = ((uint32_t) rc_b64url_value[p[i]] << 18) |
-			((uint32_t) rc_b64url_value[p[i + 1]] << 12) |
-			((uint32_t) rc_b64url_value[p[i + 2]] << 6) |
-			rc_b64url_value[p[i + 3]];
+		bad |= a | b | c | d;
 		*o++ = (uint8_t) (v >> 16);
 		*o++ = (uint8_t) (v >> 8);
 		*o++ = (uint8_t) v;
@@ -106,26 +103,27 @@ rc_b64url_decode(const char *in, size_t len, uint8_t *out, size_t *outlen)
 	if (tail == 2)
 	{
 		/* 12 bits: one byte and 4 unused bits that must be zero */
-		if (!rc_b64url_valid[p[i]] || !rc_b64url_valid[p[i + 1]] ||
-			(rc_b64url_value[p[i + 1]] & 0x0f) != 0)
+		uint8_t		a = rc_b64url_value[p[i]],
+					b = rc_b64url_value[p[i + 1]];
+
+		if ((a | b) & 0x80 || (b & 0x0f) != 0)
 			return -1;
-		*o++ = (uint8_t) ((rc_b64url_value[p[i]] << 2) | (rc_b64url_value[p[i + 1]] >> 4));
+		*o++ = (uint8_t) ((a << 2) | (b >> 4));
 	}
 	else if (tail == 3)
 	{
 		/* 18 bits: two bytes and 2 unused bits that must be zero */
-		uint32_t	v;
+		uint8_t		a = rc_b64url_value[p[i]],
+					b = rc_b64url_value[p[i + 1]],
+					c = rc_b64url_value[p[i + 2]];
+		uint32_t	v = ((uint32_t) a << 12) | ((uint32_t) b << 6) | c;
 
-		if (!rc_b64url_valid[p[i]] || !rc_b64url_valid[p[i + 1]] ||
-			!rc_b64url_valid[p[i + 2]] || (rc_b64url_value[p[i + 2]] & 0x03) != 0)
+		if ((a | b | c) & 0x80 || (c & 0x03) != 0)
 			return -1;
-		v = ((uint32_t) rc_b64url_value[p[i]] << 12) |
-			((uint32_t) rc_b64url_value[p[i + 1]] << 6) |
-			rc_b64url_value[p[i + 2]];
 		*o++ = (uint8_t) (v >> 10);
 		*o++ = (uint8_t) (v >> 2);
 	}
-	if (bad)
+	if (bad & 0x80)
 		return -1;
 	*outlen = (size_t) (o - out);
 	return 0;

@@ -165,6 +165,7 @@ rc_json_string_tok(rc_json_parser *p)
 			continue;
 		}
 		/* a backslash escape */
+		p->toks[t].size = 1;
 		if (pos + 1 >= len)
 			return RC_JSON_SYNTAX;
 		c = js[pos + 1];
@@ -374,19 +375,13 @@ rc_json_key_eq(const char *js, const rc_json_tok *a, const rc_json_tok *b)
 {
 	size_t		alen = a->end - a->start,
 				blen = b->end - b->start;
-	bool		aesc,
-				besc;
 	rc_json_iter ia,
 				ib;
 	int			ca,
 				cb;
 
-	if (alen == blen && memcmp(js + a->start, js + b->start, alen) == 0)
-		return true;
-	aesc = memchr(js + a->start, '\\', alen) != NULL;
-	besc = memchr(js + b->start, '\\', blen) != NULL;
-	if (!aesc && !besc)
-		return false;
+	if (a->size == 0 && b->size == 0)	/* neither has escapes: bytes decide */
+		return alen == blen && memcmp(js + a->start, js + b->start, alen) == 0;
 	rc_json_iter_init(&ia, js, a);
 	rc_json_iter_init(&ib, js, b);
 	do
@@ -583,7 +578,7 @@ rc_json_string(const char *js, const rc_json_tok *tok, char *out, size_t outsize
 	if (tok->type != RC_JSON_STRING || outsize == 0)
 		return -1;
 	raw = tok->end - tok->start;
-	if (memchr(js + tok->start, '\\', raw) == NULL)
+	if (tok->size == 0)
 	{
 		if (raw + 1 > outsize)
 			return -1;
@@ -607,15 +602,22 @@ bool
 rc_json_string_eq(const char *js, const rc_json_tok *tok, const char *s)
 {
 	rc_json_iter it;
-	size_t		raw,
-				i = 0;
+	size_t		i = 0;
 	int			c;
 
 	if (tok->type != RC_JSON_STRING)
 		return false;
-	raw = tok->end - tok->start;
-	if (memchr(js + tok->start, '\\', raw) == NULL)
-		return strncmp(js + tok->start, s, raw) == 0 && s[raw] == '\0';
+	if (tok->size == 0)
+	{
+		/* raw text has no NUL, so a shorter s differs at its terminator */
+		const char *r = js + tok->start;
+		size_t		raw = tok->end - tok->start;
+
+		for (i = 0; i < raw; i++)
+			if (r[i] != s[i])
+				return false;
+		return s[raw] == '\0';
+	}
 	rc_json_iter_init(&it, js, tok);
 	while ((c = rc_json_iter_next(&it)) >= 0)
 	{

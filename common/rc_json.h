@@ -30,7 +30,9 @@ typedef struct rc_json_tok
 	rc_json_type type;
 	uint32_t	start;			/* offset of the first byte */
 	uint32_t	end;			/* offset one past the last byte */
-	uint32_t	size;			/* object: number of keys; array: elements */
+	uint32_t	size;			/* object: number of keys; array: elements;
+								 * string: 1 if it contains a backslash
+								 * escape, else 0 (lets readers skip decoding) */
 	uint32_t	next;			/* index of the token after this value and all its children */
 } rc_json_tok;
 

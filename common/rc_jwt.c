@@ -306,6 +306,18 @@ rc_jwt_aud_claim(const char *js, const rc_json_tok *toks, int v,
 	return RC_JWT_OK;
 }
 
+/* Whether a key token is name (namelen bytes); unescaped keys by length first */
+static bool
+rc_jwt_key_is(const char *js, const rc_json_tok *key, const char *name, size_t namelen)
+{
+	if (key->size == 0)
+		return key->end - key->start == namelen &&
+			memcmp(js + key->start, name, namelen) == 0;
+	return rc_json_string_eq(js, key, name);
+}
+
+#define RC_JWT_KEY_IS(js, key, lit) rc_jwt_key_is((js), (key), (lit), sizeof(lit) - 1)
+
 /*
  * Decode the payload into claims->json, parse it strictly and extract the
  * claims in one pass over the top-level keys. MALFORMED when the payload is
@@ -325,6 +337,8 @@ rc_jwt_parse_claims(const rc_jwt *jwt, const rc_jwt_policy *policy,
 			   *js = claims->json;
 	const char *uname = policy->claim_user ? policy->claim_user : "sub";
 	const char *tname = policy->claim_tenant ? policy->claim_tenant : "tenantId";
+	size_t		ulen = strlen(uname),
+				tlen = strlen(tname);
 	bool		has_user = false,
 				has_tenant = false;
 	size_t		plen,
@@ -370,38 +384,38 @@ rc_jwt_parse_claims(const rc_jwt *jwt, const rc_jwt_policy *policy,
 		int			v = k + 1;
 
 		st = RC_JWT_OK;
-		if (rc_json_string_eq(js, key, uname))
+		if (rc_jwt_key_is(js, key, uname, ulen))
 		{
 			if ((st = rc_jwt_uuid_claim(js, &toks[v], claims->user)) != RC_JWT_OK)
 				return st;
 			has_user = true;
 		}
-		if (rc_json_string_eq(js, key, tname))
+		if (rc_jwt_key_is(js, key, tname, tlen))
 		{
 			if ((st = rc_jwt_uuid_claim(js, &toks[v], claims->tenant)) != RC_JWT_OK)
 				return st;
 			has_tenant = true;
 		}
-		if (rc_json_string_eq(js, key, "exp"))
+		if (RC_JWT_KEY_IS(js, key, "exp"))
 			st = rc_jwt_date_claim(js, &toks[v], &claims->has_exp, &claims->exp);
-		else if (rc_json_string_eq(js, key, "nbf"))
+		else if (RC_JWT_KEY_IS(js, key, "nbf"))
 			st = rc_jwt_date_claim(js, &toks[v], &claims->has_nbf, &claims->nbf);
-		else if (rc_json_string_eq(js, key, "iat"))
+		else if (RC_JWT_KEY_IS(js, key, "iat"))
 			st = rc_jwt_date_claim(js, &toks[v], &claims->has_iat, &claims->iat);
-		else if (rc_json_string_eq(js, key, "aud"))
+		else if (RC_JWT_KEY_IS(js, key, "aud"))
 			st = rc_jwt_aud_claim(js, toks, v, policy, claims);
-		else if (rc_json_string_eq(js, key, "iss"))
+		else if (RC_JWT_KEY_IS(js, key, "iss"))
 		{
 			if (toks[v].type != RC_JSON_STRING)
 				st = RC_JWT_BAD_CLAIM;
 			else if (rc_jwt_configured(policy->issuer))
 				claims->issuer_ok = rc_json_string_eq(js, &toks[v], policy->issuer);
 		}
-		else if (rc_json_string_eq(js, key, "role"))
+		else if (RC_JWT_KEY_IS(js, key, "role"))
 			st = rc_jwt_string_claim(js, &toks[v], claims->role);
-		else if (rc_json_string_eq(js, key, "email"))
+		else if (RC_JWT_KEY_IS(js, key, "email"))
 			st = rc_jwt_string_claim(js, &toks[v], claims->email);
-		else if (rc_json_string_eq(js, key, "jti"))
+		else if (RC_JWT_KEY_IS(js, key, "jti"))
 			st = rc_jwt_string_claim(js, &toks[v], claims->jti);
 		if (st != RC_JWT_OK)
 			return st;

@@ -2,16 +2,6 @@
 -- and every token rejection of SPEC §1 with its SQLSTATE.
 \set VERBOSITY terse
 
--- try(sql): run sql, return its result or 'SQLSTATE: message'
-CREATE OR REPLACE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE sql INTO r;
-    RETURN coalesce(r, '(null)');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 -- An independent HS256/384/512 implementation on pgcrypto, for forging tokens.
 CREATE OR REPLACE FUNCTION public.b64url(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT rtrim(translate(replace(encode(b, 'base64'), E'\n', ''), '+/', '-_'), '=')
@@ -82,6 +72,8 @@ SELECT convert_from(decode(translate(split_part(roomcast.sign('{"sub":"aaaaaaaa-
 SELECT try($$SELECT roomcast.sign('{"sub":"not-a-uuid","tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
 SELECT try($$SELECT roomcast.sign('{"tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
 SELECT try($$SELECT roomcast.sign('[1,2]')$$);
+SELECT try($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
+    'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 7000)))$$) AS too_large;
 SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}', '-1 minute')$$);
 
 -- A token made by pgcrypto (an independent implementation) verifies, for all three algorithms.

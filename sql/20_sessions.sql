@@ -3,15 +3,6 @@
 -- SQLSTATE and a roomcast.security_events row that survives the error.
 \set VERBOSITY terse
 
-CREATE OR REPLACE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE sql INTO r;
-    RETURN coalesce(r, '(null)');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 SELECT roomcast.add_signing_key('sess', decode(repeat('5e', 32), 'hex'));
 SELECT roomcast.create_tenant('initech', 'Initech', '33333333-3333-3333-3333-333333333333');
 INSERT INTO roomcast.users (tenant_id, id, email, role) VALUES

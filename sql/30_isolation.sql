@@ -1,15 +1,6 @@
 -- Tenant isolation of application tables: protect, unprotect, isolation_report.
 \set VERBOSITY terse
 
-CREATE OR REPLACE FUNCTION public.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE sql INTO r;
-    RETURN coalesce(r, '(null)');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-
 CREATE SCHEMA app;
 CREATE TABLE app.cases (tenant_id uuid NOT NULL, id bigint, title text, PRIMARY KEY (id));
 CREATE TABLE app.notes (org uuid NOT NULL, id bigint PRIMARY KEY, body text);

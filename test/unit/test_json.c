@@ -171,6 +171,9 @@ test_strings(void)
 	parse(js, 0);
 	is_int(rc_json_string(js, &toks[0], small, 3), -1, "no room for the NUL");
 	is_int(rc_json_string(js, &toks[0], small, 4), 3, "exact room");
+	js = "[\"plain\",\"esc\\n\"]";
+	parse(js, 0);
+	ok(toks[1].size == 0 && toks[2].size == 1, "string size flags a backslash escape");
 	js = "\"a\\u0000b\"";
 	is_int(parse(js, 0), 1, "\\u0000 is valid");
 	is_int(rc_json_string(js, &toks[0], small, sizeof(small)), 3,

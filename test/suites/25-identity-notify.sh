@@ -1,0 +1,73 @@
+# Suite: the identity control messages reach LISTENers on channel roomcast —
+# keys changed, kick on revoke_sessions, and kick on refresh-token reuse
+# (sent by the security-event worker although the refresh itself fails).
+db=identity_notify
+psql -X -q -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >&2 || exit 1
+export PGDATABASE=$db
+psql -X -q -v ON_ERROR_STOP=1 >&2 <<'SQL' || exit 1
+CREATE EXTENSION roomcast;
+SELECT roomcast.create_tenant('n', 'N', '44444444-4444-4444-4444-444444444444');
+INSERT INTO roomcast.users (tenant_id, id) VALUES
+    ('44444444-4444-4444-4444-444444444444', 'dddddddd-0000-0000-0000-000000000001');
+SQL
+
+# tap N DESCRIPTION OUTPUT PATTERN: ok if OUTPUT has a line matching PATTERN
+check() {
+	if grep -qE "$3" <<<"$2"; then echo "ok - identity-notify: $1"; else
+		echo "not ok - identity-notify: $1"; echo "$2" | sed 's/^/# /' >&2; fi
+}
+
+out=$(psql -X -q -t -A 2>&1 <<'SQL'
+LISTEN roomcast;
+SELECT roomcast.add_signing_key('n1', decode(repeat('11', 32), 'hex'));
+SELECT 1;
+SQL
+)
+check "add_signing_key announces keys changed" "$out" 'payload "\{"c":"keys"\}"'
+
+out=$(psql -X -q -t -A 2>&1 <<'SQL'
+LISTEN roomcast;
+SELECT roomcast.retire_signing_key('n1');
+SELECT 1;
+SQL
+)
+check "retire_signing_key announces keys changed" "$out" 'payload "\{"c":"keys"\}"'
+psql -X -q -c "SELECT roomcast.add_signing_key('n2', decode(repeat('22', 32), 'hex'))" >/dev/null
+
+out=$(psql -X -q -t -A 2>&1 <<'SQL'
+LISTEN roomcast;
+BEGIN;
+SELECT roomcast.set_identity('44444444-4444-4444-4444-444444444444');
+SELECT roomcast.revoke_sessions('dddddddd-0000-0000-0000-000000000001');
+COMMIT;
+SELECT 1;
+SQL
+)
+check "revoke_sessions kicks the user on every notifier" "$out" \
+	'payload "\{"c":"kick","tenant":"44444444-4444-4444-4444-444444444444","user":"dddddddd-0000-0000-0000-000000000001","reason":"revoked"\}"'
+
+out=$(psql -X -q -t -A 2>&1 <<'SQL'
+LISTEN roomcast;
+BEGIN;
+SELECT roomcast.set_identity('44444444-4444-4444-4444-444444444444');
+SELECT roomcast.revoke_sessions('dddddddd-0000-0000-0000-000000000001');
+ROLLBACK;
+SELECT 1;
+SQL
+)
+if grep -q kick <<<"$out"; then echo "not ok - identity-notify: a rolled-back revoke sends nothing"; else
+	echo "ok - identity-notify: a rolled-back revoke sends nothing"; fi
+
+out=$(psql -X -q -t -A 2>&1 <<'SQL'
+LISTEN roomcast;
+CREATE TEMP TABLE s AS SELECT roomcast.issue_tokens('44444444-4444-4444-4444-444444444444', 'dddddddd-0000-0000-0000-000000000001') AS t;
+SELECT roomcast.refresh((SELECT t->>'refresh_token' FROM s)) IS NOT NULL;
+SELECT roomcast.refresh((SELECT t->>'refresh_token' FROM s));
+SELECT pg_sleep(0.2);
+SELECT 1;
+SQL
+)
+check "refresh-token reuse fails with RC402" "$out" 'refresh token reused'
+check "refresh-token reuse kicks the user although the call failed" "$out" \
+	'payload "\{"c":"kick","tenant":"44444444-4444-4444-4444-444444444444","user":"dddddddd-0000-0000-0000-000000000001","reason":"refresh_token_reuse"\}"'
+exit 0
