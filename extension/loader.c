@@ -371,16 +371,16 @@ LoaderBuildSql(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 	if (key->kind == LOADER_MANY)
 	{
 		appendStringInfo(&sql,
-						 "SELECT k.ord, pg_catalog.to_jsonb(rc_row.*)"
-						 " FROM pg_catalog.unnest($1) WITH ORDINALITY AS k(key, ord)"
-						 " LEFT JOIN %s AS rc_row ON rc_row.%s OPERATOR(%s.=) k.key"
-						 " ORDER BY k.ord",
+						 "SELECT rc_keys.rc_ord, pg_catalog.to_jsonb(rc_row.*)"
+						 " FROM pg_catalog.unnest($1) WITH ORDINALITY AS rc_keys(rc_key, rc_ord)"
+						 " LEFT JOIN %s AS rc_row ON rc_row.%s OPERATOR(%s.=) rc_keys.rc_key"
+						 " ORDER BY rc_keys.rc_ord",
 						 relname, col, opnsp);
 		return sql.data;
 	}
 
 	appendStringInfoString(&sql,
-						   "SELECT k.ord, (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(rc_grp.*)");
+						   "SELECT rc_keys.rc_ord, (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(rc_grp.*)");
 	if (key->norder > 0)
 	{
 		appendStringInfoString(&sql, " ORDER BY ");
@@ -388,7 +388,7 @@ LoaderBuildSql(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 	}
 	appendStringInfo(&sql,
 					 "), '[]'::pg_catalog.jsonb) FROM (SELECT rc_row.* FROM %s AS rc_row"
-					 " WHERE rc_row.%s OPERATOR(%s.=) k.key",
+					 " WHERE rc_row.%s OPERATOR(%s.=) rc_keys.rc_key",
 					 relname, col, opnsp);
 	if (key->norder > 0)
 	{
@@ -397,8 +397,8 @@ LoaderBuildSql(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 	}
 	appendStringInfoString(&sql,
 						   " LIMIT $2) AS rc_grp)"
-						   " FROM pg_catalog.unnest($1) WITH ORDINALITY AS k(key, ord)"
-						   " ORDER BY k.ord");
+						   " FROM pg_catalog.unnest($1) WITH ORDINALITY AS rc_keys(rc_key, rc_ord)"
+						   " ORDER BY rc_keys.rc_ord");
 	return sql.data;
 }
 

@@ -36,6 +36,14 @@ CREATE TABLE tags (id uuid PRIMARY KEY, label text);
 INSERT INTO tags VALUES ('aaaaaaaa-0000-0000-0000-000000000001', 'red');
 SELECT roomcast.load_many('tags', 'id', ARRAY['aaaaaaaa-0000-0000-0000-000000000001']::uuid[]);
 
+-- Identifiers are quoted: odd names, keywords, names like the loader's own aliases.
+CREATE TABLE "Weird Table" ("Key Col" int PRIMARY KEY, k int, key text, ord int, "select" text,
+                            rc_row int, rc_keys int);
+INSERT INTO "Weird Table" VALUES (1, 10, 'a', 3, 'x', 0, 0), (2, 10, 'b', 2, 'y', 0, 0),
+                                 (3, 20, 'c', 1, 'z', 0, 0);
+SELECT roomcast.load_many('"Weird Table"', 'Key Col', ARRAY[3, 1]);
+SELECT roomcast.load_grouped('"Weird Table"', 'k', ARRAY[10, 20], '"select" DESC, ord', 5);
+
 -- Errors name the problem, with standard SQLSTATEs.
 SELECT err($$SELECT roomcast.load_many('authors', 'id', ARRAY['1'])$$);
 SELECT err($$SELECT roomcast.load_many('authors', 'nope', ARRAY[1])$$);
