@@ -30,6 +30,12 @@ CREATE TABLE events (id int, at date, pid int REFERENCES parent, PRIMARY KEY (id
     PARTITION BY RANGE (at);
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+-- two levels of partitions: the sequence recurses, attaching bottom-up
+CREATE TABLE metrics (id int, at date, region text, pid int REFERENCES parent)
+    PARTITION BY LIST (region);
+CREATE TABLE metrics_eu PARTITION OF metrics FOR VALUES IN ('eu') PARTITION BY RANGE (at);
+CREATE TABLE metrics_eu_2026 PARTITION OF metrics_eu FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE metrics_us PARTITION OF metrics FOR VALUES IN ('us');
 -- a protected table whose tenant index was dropped
 CREATE TABLE tenant_docs (tenant_id uuid NOT NULL, id int, body text, PRIMARY KEY (id));
 SELECT roomcast.protect('tenant_docs');
@@ -59,6 +65,16 @@ ANALYZE unused;
 SET enable_seqscan = off;
 SELECT count(*) FROM unused WHERE y = 5;
 RESET enable_seqscan;
+-- an unused index of a partitioned table: dropped without CONCURRENTLY
+CREATE TABLE plog (id int, at date, x int, y int) PARTITION BY RANGE (at);
+CREATE TABLE plog_2026 PARTITION OF plog FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX plog_x ON plog (x);
+CREATE INDEX plog_y ON plog (y);
+INSERT INTO plog SELECT g, '2026-03-01', g, g FROM generate_series(1, 2000) g;
+ANALYZE plog;
+SET enable_seqscan = off;
+SELECT count(*) FROM plog WHERE y = 5;
+RESET enable_seqscan;
 -- only ever scanned sequentially: no evidence either way, kept
 CREATE TABLE seq_only (id int PRIMARY KEY, x int);
 CREATE INDEX seq_only_x ON seq_only (x);
@@ -80,7 +96,11 @@ SELECT c.relname, i.indisvalid, pg_get_indexdef(i.indexrelid) LIKE '%(pid)' AS o
    AND NOT i.indisprimary
  ORDER BY 1;
 SELECT inhrelid::regclass, inhparent::regclass FROM pg_inherits
- WHERE inhparent = 'events_pid_idx'::regclass ORDER BY 1;
+ WHERE inhparent IN ('events_pid_idx'::regclass, 'metrics_pid_idx'::regclass,
+                     'metrics_eu_pid_idx'::regclass) ORDER BY 2, 1;
+SELECT indexrelid::regclass, indisvalid FROM pg_index
+ WHERE indexrelid IN ('metrics_pid_idx'::regclass, 'metrics_eu_pid_idx'::regclass);
+SELECT to_regclass('plog_x') AS plog_x_dropped, to_regclass('plog_y') AS plog_y_kept;
 SELECT indexrelid::regclass FROM pg_index
  WHERE indrelid = 'dup'::regclass ORDER BY 1::text;
 
