@@ -38,6 +38,7 @@ DECLARE
     bad        text;
     preds      text := 'c.tenant_id = $1';
     total      bigint;
+    ids        uuid[];
     result     jsonb;
 BEGIN
     IF jsonb_typeof(f) <> 'object' THEN
@@ -99,33 +100,36 @@ BEGIN
         preds := preds || ' AND c.created_at < $7';
     END IF;
 
+    -- Two steps, so that only the cheap part is planned per call: the
+    -- filtered id list (dynamic SQL, planned for its filter's index) and
+    -- the enrichment of those ids (static SQL, a plan cached by PL/pgSQL).
     -- One row more than a page tells whether there is a next page.
-    EXECUTE
-        'WITH page AS (
-             SELECT c.* FROM casework.cases c WHERE ' || preds || '
-              ORDER BY c.created_at DESC, c.id DESC
-              LIMIT $8 + 1 OFFSET $9),
-         shown AS (
-             SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT $8)
-         SELECT jsonb_build_object(
-                    ''hasMore'', (SELECT count(*) FROM page) > $8,
-                    ''cases'', coalesce(jsonb_agg(jsonb_build_object(
-                        ''id'', p.id, ''number'', p.number, ''title'', p.title,
-                        ''status'', p.status, ''priority'', p.priority,
-                        ''createdAt'', p.created_at, ''updatedAt'', p.updated_at,
-                        ''creator'', casework.person(cu), ''assignee'', casework.person(au),
-                        ''reportCount'', rc.n, ''investigationCount'', ic.n)
-                        ORDER BY p.created_at DESC, p.id DESC), ''[]''))
-           FROM shown p
-           LEFT JOIN roomcast.users cu ON cu.tenant_id = p.tenant_id AND cu.id = p.created_by
-           LEFT JOIN roomcast.users au ON au.tenant_id = p.tenant_id AND au.id = p.assignee_id
-           CROSS JOIN LATERAL (SELECT count(*) AS n FROM casework.intake_reports r
-                                WHERE r.tenant_id = p.tenant_id AND r.case_id = p.id) rc
-           CROSS JOIN LATERAL (SELECT count(*) AS n FROM casework.investigations i
-                                WHERE i.tenant_id = p.tenant_id AND i.case_id = p.id) ic'
-       INTO result
+    EXECUTE 'SELECT array_agg(id ORDER BY created_at DESC, id DESC) FROM (
+                 SELECT c.id, c.created_at FROM casework.cases c WHERE ' || preds || '
+                  ORDER BY c.created_at DESC, c.id DESC LIMIT $8 + 1 OFFSET $9) p'
+       INTO ids
       USING tenant, statuses, assignee, creator, prio, after_ts, before_ts,
             page_size, (page - 1) * page_size;
+    ids := coalesce(ids, '{}');
+
+    SELECT jsonb_build_object(
+               'hasMore', cardinality(ids) > page_size,
+               'cases', coalesce(jsonb_agg(jsonb_build_object(
+                   'id', p.id, 'number', p.number, 'title', p.title,
+                   'status', p.status, 'priority', p.priority,
+                   'createdAt', p.created_at, 'updatedAt', p.updated_at,
+                   'creator', casework.person(cu), 'assignee', casework.person(au),
+                   'reportCount', rc.n, 'investigationCount', ic.n)
+                   ORDER BY k.n), '[]'))
+      INTO result
+      FROM unnest(ids[1:page_size]) WITH ORDINALITY AS k(id, n)
+      JOIN casework.cases p ON p.tenant_id = tenant AND p.id = k.id
+      LEFT JOIN roomcast.users cu ON cu.tenant_id = p.tenant_id AND cu.id = p.created_by
+      LEFT JOIN roomcast.users au ON au.tenant_id = p.tenant_id AND au.id = p.assignee_id
+      CROSS JOIN LATERAL (SELECT count(*) AS n FROM casework.intake_reports r
+                           WHERE r.tenant_id = p.tenant_id AND r.case_id = p.id) rc
+      CROSS JOIN LATERAL (SELECT count(*) AS n FROM casework.investigations i
+                           WHERE i.tenant_id = p.tenant_id AND i.case_id = p.id) ic;
     result := jsonb_build_object('page', page, 'pageSize', page_size) || result;
 
     IF coalesce((f->>'withTotal')::boolean, false) THEN
