@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_oper.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -480,6 +481,14 @@ LoaderRun(FunctionCallInfo fcinfo, char kind)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	/*
+	 * Take the lock the query will take anyway, now: it processes pending
+	 * invalidations, so the column lookup below and the stale flags of our
+	 * plans reflect DDL committed by other sessions since this transaction
+	 * last looked at the relation.
+	 */
+	LockRelationOid(relid, AccessShareLock);
 
 	memset(&key, 0, sizeof(key));
 	key.relid = relid;
