@@ -239,4 +239,24 @@ BEGIN
     END IF;
 END $$;
 
+-- The same reads for browsers, through the notifier's rpc gateway (SPEC §5):
+-- socket.emit('case_list', {filter, page}, ack). Registered when the rpc
+-- subsystem is installed; the database decides what the caller sees.
+CREATE FUNCTION casework.rpc_case_list(args jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT casework.case_list(coalesce(args->'filter', '{}'), coalesce((args->>'page')::int, 1))
+$$;
+CREATE FUNCTION casework.rpc_investigation_detail(args jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT casework.investigation_detail((args->>'id')::uuid)
+$$;
+DO $$
+BEGIN
+    IF to_regprocedure('roomcast.register_method(text,regprocedure)') IS NOT NULL THEN
+        EXECUTE $sql$SELECT roomcast.register_method('case_list', 'casework.rpc_case_list(jsonb)'::regprocedure)$sql$;
+        EXECUTE $sql$SELECT roomcast.register_method('investigation_detail',
+                                                     'casework.rpc_investigation_detail(jsonb)'::regprocedure)$sql$;
+    END IF;
+END $$;
+
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA casework TO casework_app;
