@@ -159,13 +159,26 @@ typedef struct TenantWalk
 	AttrNumber	att;			/* found column */
 } TenantWalk;
 
-/* Strip implicit casts around an expression */
+/*
+ * Strip implicit casts around an expression, and look inside a scalar
+ * subquery of one column: (SELECT roomcast.current_tenant()) is the usual
+ * way to have a policy call the function once per query.
+ */
 static Node *
 AdvStrip(Node *n)
 {
-	while (n && IsA(n, RelabelType))
-		n = (Node *) ((RelabelType *) n)->arg;
-	return n;
+	for (;;)
+	{
+		if (n && IsA(n, RelabelType))
+			n = (Node *) ((RelabelType *) n)->arg;
+		else if (n && IsA(n, SubLink) && ((SubLink *) n)->subLinkType == EXPR_SUBLINK &&
+				 IsA(((SubLink *) n)->subselect, Query) &&
+				 list_length(((Query *) ((SubLink *) n)->subselect)->targetList) == 1 &&
+				 ((Query *) ((SubLink *) n)->subselect)->rtable == NIL)
+			n = (Node *) ((TargetEntry *) linitial(((Query *) ((SubLink *) n)->subselect)->targetList))->expr;
+		else
+			return n;
+	}
 }
 
 /* Find "column = roomcast.current_tenant()" anywhere in a policy expression */
@@ -196,6 +209,8 @@ AdvTenantWalker(Node *node, TenantWalk *w)
 			}
 		}
 	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, AdvTenantWalker, (void *) w, 0);
 	return expression_tree_walker(node, AdvTenantWalker, (void *) w);
 }
 

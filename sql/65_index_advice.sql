@@ -42,6 +42,13 @@ SELECT roomcast.protect('tenant_docs');
 SELECT indexrelid::regclass AS tenant_index FROM pg_index
  WHERE indrelid = 'tenant_docs'::regclass AND NOT indisprimary \gset
 DROP INDEX :tenant_index;
+-- hand-written tenant policies: reversed, and through a scalar subquery
+CREATE TABLE tenant_rev (org uuid NOT NULL, id int PRIMARY KEY);
+ALTER TABLE tenant_rev ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON tenant_rev USING (roomcast.current_tenant() = org);
+CREATE TABLE tenant_sub (tid uuid NOT NULL, id int PRIMARY KEY);
+ALTER TABLE tenant_sub ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON tenant_sub USING (tid = (SELECT roomcast.current_tenant()));
 -- duplicates: a prefix of a wider index, an identical twin, a unique one
 -- (kept: it enforces something), a DESC one (different order: kept)
 CREATE TABLE dup (id int PRIMARY KEY, a int, b int, c int);
