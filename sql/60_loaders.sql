@@ -28,6 +28,15 @@ SELECT ord, r FROM roomcast.load_many('authors', 'id', ARRAY[3, 1, 99, 3, NULL, 
 -- The same through a view, with bigint keys for an int column (cross-type =).
 CREATE VIEW author_names AS SELECT id, upper(name) AS name FROM authors;
 SELECT roomcast.load_many('author_names', 'id', ARRAY[4, 2]::bigint[]);
+-- A partitioned table and a materialized view.
+CREATE TABLE events (id int, at date, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO events VALUES (1, '2025-05-01', 'a'), (2, '2026-05-01', 'b'), (3, '2026-06-01', 'c');
+SELECT roomcast.load_many('events', 'id', ARRAY[3, 1]);
+SELECT roomcast.load_grouped('events', 'at', ARRAY['2026-05-01', '2024-01-01']::date[]);
+CREATE MATERIALIZED VIEW author_name_lengths AS SELECT id, length(name) AS len FROM authors;
+SELECT roomcast.load_many('author_name_lengths', 'id', ARRAY[1, 4]);
 -- Empty and NULL key arrays: no rows.
 SELECT count(*) FROM roomcast.load_many('authors', 'id', '{}'::int[]);
 SELECT count(*) FROM roomcast.load_many('authors', 'id', NULL::int[]);
