@@ -58,6 +58,7 @@ $(BUILD)/common/%.o: common/%.c $(wildcard common/*.h)
 	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
 -include notifier/notifier.mk
+-include test/fuzz/fuzz.mk
 
 UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))

@@ -9,7 +9,9 @@
  * truncated), control characters in strings, nesting depth, and that one
  * value and only whitespace fill the input. Recursion depth is bounded by
  * RC_JSON_MAX_DEPTH. Nothing here allocates or keeps state between calls,
- * so every function is reentrant.
+ * so every function is reentrant. Duplicate-key rejection compares each key
+ * with the earlier keys of its object: quadratic in one object's keys, which
+ * the caller bounds through the size of its token array.
  */
 #include "rc_json.h"
 

@@ -461,55 +461,99 @@ rc_jwt_check(const rc_jwt_claims *claims, const rc_jwt_policy *policy, int64_t n
 	return RC_JWT_OK;
 }
 
+/* Bytes rc_json_escape writes for s (len bytes) */
+static size_t
+rc_jwt_escaped_len(const char *s, size_t len)
+{
+	size_t		n = 0,
+				i;
+
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			n += 1;
+		else if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+				 c == '\r' || c == '\t')
+			n += 2;
+		else
+			n += 6;
+	}
+	return n;
+}
+
+/* The header text rc_jwt_sign writes; 0 if refused (see rc_jwt_sign) */
+static size_t
+rc_jwt_header(rc_jwt_alg alg, const char *kid, char *out)
+{
+	const char *name = rc_jwt_alg_name(alg);
+	size_t		klen = kid ? strlen(kid) : 0,
+				n;
+
+	if (name == NULL || klen > RC_JWT_MAX_KID)
+		return 0;
+	memcpy(out, "{\"alg\":\"", 8);
+	memcpy(out + 8, name, 5);
+	n = 13;
+	if (kid != NULL)
+	{
+		memcpy(out + n, "\",\"kid\":\"", 9);
+		n += 9;
+		n += rc_json_escape(kid, klen, out + n);
+	}
+	memcpy(out + n, "\",\"typ\":\"JWT\"}", 14);
+	return n + 14;
+}
+
+/* Header bytes: {"alg":"HS256"  ,"kid":"…"  ,"typ":"JWT"} */
+#define RC_JWT_HEADER_MAX	(13 + 9 + 6 * RC_JWT_MAX_KID + 14)
+
+/* See rc_jwt.h: the length rc_jwt_sign would return */
+long
+rc_jwt_sign_len(rc_jwt_alg alg, const char *kid, size_t payload_len)
+{
+	size_t		klen = kid ? strlen(kid) : 0,
+				hlen,
+				mlen = rc_hmac_size(rc_jwt_hash(alg));
+
+	if (mlen == 0 || klen > RC_JWT_MAX_KID || payload_len == 0 ||
+		payload_len > SIZE_MAX / 4 - 1024)
+		return -1;
+	hlen = 13 + (kid ? 9 + rc_jwt_escaped_len(kid, klen) : 0) + 14;
+	return (long) (RC_B64URL_ENCODED_LEN(hlen) + 1 + RC_B64URL_ENCODED_LEN(payload_len) + 1 +
+				   RC_B64URL_ENCODED_LEN(mlen));
+}
+
 /*
  * Sign payload_json with key: writes base64url(header) "." base64url(payload)
  * "." base64url(HMAC) and a NUL into out. The header is
  * {"alg":"HS256","typ":"JWT"}, with "kid" between them when kid is given.
  * Returns the token length, or -1 when out is too small, alg is unknown,
- * or kid is longer than RC_JWT_MAX_KID bytes (rc_jwt_parse would reject it).
+ * the payload is empty, or kid is longer than RC_JWT_MAX_KID bytes (in
+ * the last two cases rc_jwt_parse would reject the token). The result may
+ * exceed RC_JWT_MAX_TOKEN; check rc_jwt_sign_len first to refuse that.
  */
 long
 rc_jwt_sign(rc_jwt_alg alg, const char *kid, const char *payload_json,
 			size_t payload_len, const uint8_t *key, size_t keylen,
 			char *out, size_t outsize)
 {
-	char		header[64 + 6 * RC_JWT_MAX_KID];
+	char		header[RC_JWT_HEADER_MAX];
 	uint8_t		mac[RC_HMAC_MAX_DIGEST];
-	const char *name = rc_jwt_alg_name(alg);
+	long		need = rc_jwt_sign_len(alg, kid, payload_len);
 	size_t		hlen,
-				klen = kid ? strlen(kid) : 0,
-				mlen,
-				need,
 				o;
 
-	if (name == NULL || klen > RC_JWT_MAX_KID)
+	if (need < 0 || (size_t) need >= outsize)
 		return -1;
-	memcpy(header, "{\"alg\":\"", 8);
-	hlen = 8;
-	memcpy(header + hlen, name, 5);
-	hlen += 5;
-	if (kid != NULL)
-	{
-		memcpy(header + hlen, "\",\"kid\":\"", 9);
-		hlen += 9;
-		hlen += rc_json_escape(kid, klen, header + hlen);
-	}
-	memcpy(header + hlen, "\",\"typ\":\"JWT\"}", 14);
-	hlen += 14;
-
-	mlen = rc_hmac_size(rc_jwt_hash(alg));
-	if (payload_len > SIZE_MAX / 4 - 1024)
-		return -1;
-	need = RC_B64URL_ENCODED_LEN(hlen) + 1 + RC_B64URL_ENCODED_LEN(payload_len) + 1 +
-		RC_B64URL_ENCODED_LEN(mlen) + 1;
-	if (need > outsize)
-		return -1;
+	hlen = rc_jwt_header(alg, kid, header);
 	o = rc_b64url_encode((const uint8_t *) header, hlen, out);
 	out[o++] = '.';
 	o += rc_b64url_encode((const uint8_t *) payload_json, payload_len, out + o);
 	rc_hmac(rc_jwt_hash(alg), key, keylen, out, o, mac);
 	out[o++] = '.';
-	o += rc_b64url_encode(mac, mlen, out + o);
+	o += rc_b64url_encode(mac, rc_hmac_size(rc_jwt_hash(alg)), out + o);
 	out[o] = '\0';
 	return (long) o;
 }

@@ -128,6 +128,14 @@ long		rc_jwt_sign(rc_jwt_alg alg, const char *kid, const char *payload_json,
 						size_t payload_len, const uint8_t *key, size_t keylen,
 						char *out, size_t outsize);
 
+/*
+ * Length of the token rc_jwt_sign would write for these arguments (without
+ * the NUL), or -1 when it would refuse them. Lets a caller allocate exactly
+ * and reject, before signing, a token over RC_JWT_MAX_TOKEN that
+ * rc_jwt_parse would turn away. (Added after the first contract.)
+ */
+long		rc_jwt_sign_len(rc_jwt_alg alg, const char *kid, size_t payload_len);
+
 /* True if the n bytes of a and b are equal; time independent of content */
 bool		rc_secure_equal(const void *a, const void *b, size_t n);
 

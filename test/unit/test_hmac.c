@@ -1,7 +1,11 @@
 /*
  * test_hmac.c — unit tests of common/rc_hmac.c against RFC 4231 vectors
- * (short key, empty key, and a key longer than the block, which is hashed).
+ * (short key, empty key, and a key longer than the block, which is hashed),
+ * and against OpenSSL's HMAC() for every key length around both block
+ * sizes, alternating keys so the per-thread key cache is both hit and missed.
  */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +68,51 @@ main(void)
 	check(RC_HMAC_SHA256, (const uint8_t *) "", 0, "",
 		  "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
 		  "empty key and message, SHA-256");
+	{
+		static const rc_hmac_hash hs[] = {RC_HMAC_SHA256, RC_HMAC_SHA384, RC_HMAC_SHA512};
+		const EVP_MD *mds[] = {EVP_sha256(), EVP_sha384(), EVP_sha512()};
+		uint8_t		key[200],
+					other[200],
+					ref[EVP_MAX_MD_SIZE];
+		unsigned int reflen;
+		int			h,
+					bad = 0,
+					round;
+		size_t		kl;
+
+		for (kl = 0; kl < sizeof(key); kl++)
+		{
+			key[kl] = (uint8_t) (kl * 7 + 1);
+			other[kl] = (uint8_t) (kl * 7 + 2);
+		}
+		for (h = 0; h < 3; h++)
+			for (kl = 0; kl <= sizeof(key); kl++)
+				for (round = 0; round < 3; round++)
+				{
+					/* round 1 uses another key of the same length: a cache miss */
+					const uint8_t *k = round == 1 ? other : key;
+					size_t		n = rc_hmac(hs[h], k, kl, large, strlen(large) - (size_t) round,
+											out);
+
+					HMAC(mds[h], k, (int) kl, (const unsigned char *) large,
+						 strlen(large) - (size_t) round, ref, &reflen);
+					if (n != reflen || memcmp(out, ref, n) != 0)
+						bad++;
+				}
+		is_int(bad, 0, "matches OpenSSL HMAC() for keys of 0..200 bytes, all three hashes, "
+			   "alternating keys");
+		/* the same key bytes at another address hit the cache and still agree */
+		memcpy(other, key, 32);
+		rc_hmac(RC_HMAC_SHA256, key, 32, "abc", 3, out);
+		memcpy(ref, out, 32);
+		rc_hmac(RC_HMAC_SHA256, other, 32, "abc", 3, out);
+		ok(memcmp(ref, out, 32) == 0, "equal keys at different addresses agree");
+		other[31] ^= 0x80;
+		rc_hmac(RC_HMAC_SHA256, other, 32, "abc", 3, out);
+		ok(memcmp(ref, out, 32) != 0, "a key differing in its last bit misses the cache");
+		rc_hmac(RC_HMAC_SHA256, key, 31, "abc", 3, out);
+		ok(memcmp(ref, out, 32) != 0, "a prefix of the cached key misses the cache");
+	}
 	is_int(rc_hmac_size(RC_HMAC_SHA256), 32, "SHA-256 size");
 	is_int(rc_hmac_size(RC_HMAC_SHA384), 48, "SHA-384 size");
 	is_int(rc_hmac_size(RC_HMAC_SHA512), 64, "SHA-512 size");

@@ -212,6 +212,24 @@ test_roundtrip(void)
 						   exact, (size_t) n + 1), n, "sign fits exactly length + 1");
 		is_int(rc_jwt_sign(RC_JWT_HS256, NULL, payload, strlen(payload), KEY, KEYLEN,
 						   exact, (size_t) n), -1, "sign without room for the NUL is -1");
+		is_int(rc_jwt_sign_len(RC_JWT_HS256, NULL, strlen(payload)), n,
+			   "sign_len predicts the length");
+		{
+			const char *odd = "k\"\\\n\x01\x1f\xc3\xa9/";
+			long		m = rc_jwt_sign(RC_JWT_HS512, odd, payload, strlen(payload), KEY, KEYLEN,
+										exact, sizeof(exact));
+
+			ok(m > 0 && rc_jwt_sign_len(RC_JWT_HS512, odd, strlen(payload)) == m,
+			   "sign_len predicts the length with a kid that needs escaping");
+			ok(rc_jwt_parse(exact, (size_t) m, &jwt) == RC_JWT_OK && strcmp(jwt.kid, odd) == 0,
+			   "a kid with quotes and control characters round-trips");
+		}
+		is_int(rc_jwt_sign_len(RC_JWT_HS256, NULL, 0), -1, "sign_len of an empty payload");
+		is_int(rc_jwt_sign_len((rc_jwt_alg) 4, NULL, 10), -1, "sign_len of an unknown alg");
+		is_int(rc_jwt_sign_len(RC_JWT_HS256, NULL, 6083), RC_JWT_MAX_TOKEN,
+			   "the largest payload with no kid under HS256 is 6083 bytes");
+		is_int(rc_jwt_sign(RC_JWT_HS256, NULL, "", 0, KEY, KEYLEN, exact, sizeof(exact)), -1,
+			   "sign of an empty payload is -1 (it would be an empty part)");
 		is_int(rc_jwt_sign((rc_jwt_alg) 0, NULL, payload, strlen(payload), KEY, KEYLEN,
 						   exact, sizeof(exact)), -1, "sign with alg 0 is -1");
 		is_int(rc_jwt_sign(RC_JWT_HS256,
@@ -259,6 +277,10 @@ test_tamper(void)
 	strcpy(bad, good);
 	bad[dot2 - good + 1] = bad[dot2 - good + 1] == 'A' ? 'B' : 'A';
 	expect(bad, RC_JWT_BAD_SIGNATURE, "tampered signature (first char)");
+	/* signature: a middle character changed (every byte is compared) */
+	strcpy(bad, good);
+	bad[dot2 - good + 30] = bad[dot2 - good + 30] == 'A' ? 'B' : 'A';
+	expect(bad, RC_JWT_BAD_SIGNATURE, "tampered signature (31st char)");
 	/* signature: last character changed to a non-canonical one */
 	strcpy(bad, good);
 	bad[strlen(bad) - 1] = 'B';	/* canonical last chars have the low 2 bits 0 */

@@ -1,0 +1,37 @@
+# Suite: short libFuzzer runs of the common/ fuzz targets (test/fuzz/).
+# Builds them with `make fuzz` (clang, ASan, UBSan), then runs each for
+# RC_FUZZ_SECONDS (default 7) from its seed corpus, into a scratch corpus.
+# One TAP line per target; skipped when clang is not installed. Longer runs:
+# build/fuzz/fuzz_jwt -max_total_time=600 DIR test/fuzz/corpus/jwt
+cd "$RC_ROOT" || exit 1
+seconds=${RC_FUZZ_SECONDS:-7}
+
+if ! command -v clang >/dev/null; then
+	echo "ok - fuzz: # SKIP clang not installed"
+	exit 0
+fi
+if ! make -s -j2 BUILD="$RC_BUILD" fuzz >&2; then
+	echo "not ok - fuzz: make fuzz failed"
+	exit 1
+fi
+work=$(mktemp -d "${RC_TMP:-/tmp}/fuzz.XXXXXX")
+status=0
+for src in test/fuzz/fuzz_*.c; do
+	t=$(basename "$src" .c)
+	mkdir -p "$work/$t"
+	log="$work/$t.log"
+	"$RC_BUILD/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
+		-artifact_prefix="$work/$t-" "$work/$t" "test/fuzz/corpus/${t#fuzz_}" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	if [ $rc = 0 ] && [ -n "$runs" ]; then
+		echo "ok - fuzz: $t ran $runs inputs in ${seconds}s without a finding"
+	else
+		echo "not ok - fuzz: $t (exit $rc)"
+		grep -A30 'ERROR\|SUMMARY' "$log" | head -60 >&2
+		ls "$work"/"$t"-* >&2 2>/dev/null
+		status=1
+	fi
+done
+rm -rf "$work"
+exit $status
