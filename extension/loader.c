@@ -14,8 +14,8 @@
  *	  before any SQL is built; everything spliced is quote_identifier()'d.
  *
  *	  Plan cache: one SPI_keepplan'd plan per backend per (relation, key
- *	  column, key type, kind, ordering), kept in a hash in
- *	  CacheMemoryContext. A relcache invalidation of the relation (any DDL:
+ *	  column, key type, kind, ordering, per-key limit or not), kept in a
+ *	  hash in CacheMemoryContext. A relcache invalidation of the relation (any DDL:
  *	  ADD/DROP/RENAME COLUMN, ALTER TYPE, rename, drop) marks its entries
  *	  stale; a stale plan is freed and prepared again on next use, because
  *	  the plan's SQL text names columns that may have changed.
@@ -69,6 +69,7 @@ typedef struct LoaderPlanKey
 	Oid			keytype;		/* element type of the keys array */
 	AttrNumber	attnum;			/* key column */
 	char		kind;			/* LOADER_MANY or LOADER_GROUPED */
+	bool		limited;		/* grouped with a per-key limit */
 	int			norder;
 	LoaderOrderItem order[LOADER_MAX_ORDER];
 } LoaderPlanKey;
@@ -380,6 +381,38 @@ LoaderBuildSql(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 		return sql.data;
 	}
 
+	if (!key->limited)
+	{
+		/*
+		 * All rows of every key: one scan for all keys (an index scan on
+		 * col = ANY($1), or one sequential scan when there is no index),
+		 * grouped, then joined back to the keys in their order.
+		 */
+		appendStringInfo(&sql,
+						 "SELECT rc_keys.rc_ord, COALESCE(rc_grp.rc_rows, '[]'::pg_catalog.jsonb)"
+						 " FROM pg_catalog.unnest($1) WITH ORDINALITY AS rc_keys(rc_key, rc_ord)"
+						 " LEFT JOIN (SELECT rc_row.%s AS rc_key,"
+						 " pg_catalog.jsonb_agg(pg_catalog.to_jsonb(rc_row.*)",
+						 col);
+		if (key->norder > 0)
+		{
+			appendStringInfoString(&sql, " ORDER BY ");
+			LoaderAppendOrder(&sql, key, "rc_row");
+		}
+		appendStringInfo(&sql,
+						 ") AS rc_rows FROM %s AS rc_row"
+						 " WHERE rc_row.%s OPERATOR(%s.=) ANY ($1) GROUP BY rc_row.%s) AS rc_grp"
+						 " ON rc_grp.rc_key OPERATOR(%s.=) rc_keys.rc_key"
+						 " ORDER BY rc_keys.rc_ord",
+						 relname, col, opnsp, col, opnsp);
+		return sql.data;
+	}
+
+	/*
+	 * The first $2 rows of each key: a LIMIT per key, which an index on
+	 * the column turns into a few rows read per key however large the
+	 * groups are.
+	 */
 	appendStringInfoString(&sql,
 						   "SELECT rc_keys.rc_ord, (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(rc_grp.*)");
 	if (key->norder > 0)
@@ -444,8 +477,7 @@ LoaderGetPlan(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 	/* An error below leaves plan NULL, so the next call prepares again */
 	argtypes[0] = get_array_type(key->keytype);
 	argtypes[1] = INT8OID;
-	plan = SPI_prepare(LoaderBuildSql(key, relname, opnsp),
-					   key->kind == LOADER_MANY ? 1 : 2, argtypes);
+	plan = SPI_prepare(LoaderBuildSql(key, relname, opnsp), key->limited ? 2 : 1, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for loader query: %s",
 			 SPI_result_code_string(SPI_result));
@@ -520,6 +552,7 @@ LoaderRun(FunctionCallInfo fcinfo, char kind)
 
 			key.norder = LoaderParseOrderBy(order_by, relid, key.order);
 		}
+		key.limited = !PG_ARGISNULL(4);
 		if (PG_ARGISNULL(4))
 			nulls[1] = 'n';
 		else if (PG_GETARG_INT32(4) < 1)
@@ -620,7 +653,8 @@ loader_plans(PG_FUNCTION_ARGS)
 		else
 			nulls[1] = true;
 		values[2] = ObjectIdGetDatum(entry->key.keytype);
-		values[3] = CStringGetTextDatum(entry->key.kind == LOADER_MANY ? "many" : "grouped");
+		values[3] = CStringGetTextDatum(entry->key.kind == LOADER_MANY ? "many" :
+										entry->key.limited ? "grouped, limited" : "grouped");
 		if (entry->key.norder > 0)
 		{
 			StringInfoData buf;

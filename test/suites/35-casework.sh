@@ -113,6 +113,8 @@ ids="(SELECT array_agg(id) FROM (SELECT id FROM casework.cases ORDER BY created_
 explain load_many "SELECT count(*) FROM roomcast.load_many('casework.cases', 'id', $ids)" --uses cases_pkey
 explain load_grouped "SELECT count(*) FROM roomcast.load_grouped('casework.intake_reports', 'case_id', $ids, 'received_at DESC')" \
 	--uses intake_reports_case
+explain load_grouped_limited "SELECT count(*) FROM roomcast.load_grouped('casework.intake_reports', 'case_id', $ids, 'received_at DESC', 1)" \
+	--uses intake_reports_case
 
 psql -X -q -c "DROP DATABASE IF EXISTS $db" >&2
 exit $status
