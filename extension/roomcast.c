@@ -27,6 +27,7 @@ _PG_init(void)
 {
 	RcIdentityInit();
 	RcEventsInit();
+	RcLoaderInit();
 	RcSessionsInit();
 
 	MarkGUCPrefixReserved("roomcast");

@@ -23,6 +23,7 @@
 /*---- subsystem initialisation, each defines its own GUCs ----*/
 extern void RcIdentityInit(void);
 extern void RcEventsInit(void);
+extern void RcLoaderInit(void);
 extern void RcSessionsInit(void);
 
 /* The caller's user and security context, saved while acting as the owner */
