@@ -62,7 +62,7 @@ close_idle_http(net_conn *c, void *arg)
 {
 	(void) arg;
 	if (c->kind == NET_HTTP && !c->busy)
-		net_close(c);
+		net_shutdown(c);		/* lets a just-written CLOSE packet reach the client */
 }
 
 static void

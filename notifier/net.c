@@ -169,6 +169,14 @@ conn_linger(net_conn *c)
 		free(req);
 }
 
+void
+net_shutdown(net_conn *c)
+{
+	if (c->sess)
+		eio_conn_gone(c);
+	conn_linger(c);
+}
+
 static void
 linger_timer_cb(uv_timer_t *t)
 {

@@ -86,4 +86,7 @@ void		net_ws_close(net_conn *c, uint16_t code);
 /* Close any connection at once, detaching it from its session without callback */
 void		net_close(net_conn *c);
 
+/* Close gracefully: let queued writes finish, send FIN, wait for the peer (bounded) */
+void		net_shutdown(net_conn *c);
+
 #endif

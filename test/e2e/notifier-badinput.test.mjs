@@ -153,3 +153,34 @@ test("garbage instead of HTTP gets 400 and the server goes on", async () => {
   assert.match(reply, /^HTTP\/1\.1 400 /);
   await assertHealthyServed();
 });
+
+test("a client that does not read is closed as a slow consumer; others are not delayed", async () => {
+  const own = await startNotifier(["--conformance", "--max-buffered", "65536"]);
+  try {
+    const ws = await connect(own.port, "/socket.io/?EIO=4&transport=websocket");
+    assert.match(await ws.next(), /^0\{/);
+    ws.send("40");
+    ws.pause(); // stop reading: the echoes pile up on the server
+    const payload = '42["message","' + "z".repeat(900) + '"]';
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame(1, payload)));
+    let dropped = 0;
+    for (let i = 0; i < 60 && dropped === 0; i++) {
+      ws.sendRaw(batch); // about 1 MB per round, bounded by 60 rounds
+      await new Promise((r) => setTimeout(r, 20));
+      const text = await (await fetch(`${own.url}/metrics`)).text();
+      dropped = Number(/^roomcast_drops_total\{reason="slow_consumer"\} (\d+)$/m.exec(text)[1]);
+    }
+    assert.equal(dropped, 1, "the non-reading client was dropped as a slow consumer");
+    const other = io(own.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    await once(other, "auth");
+    const t0 = Date.now();
+    const back = once(other, "message-back");
+    other.emit("message", "prompt");
+    assert.deepEqual(await back, ["prompt"]);
+    assert.ok(Date.now() - t0 < 1000);
+    other.close();
+    ws.close();
+  } finally {
+    await own.stop();
+  }
+});

@@ -101,6 +101,8 @@ export function connect(port, path, headers = {}) {
       sendRaw: (bytes) => sock.write(bytes),
       next: () => (messages.length ? Promise.resolve(messages.shift()) : new Promise((r) => waiters.push(r))),
       close: () => sock.destroy(),
+      pause: () => sock.pause(),
+      resume: () => sock.resume(),
     };
     sock.on("error", reject);
   });
