@@ -19,6 +19,9 @@ function echoSummary(server) {
     p50_us: Math.max(...parts.map((r) => r.p50_us)),
     p99_us: Math.max(...parts.map((r) => r.p99_us)),
     clients: parts.reduce((a, r) => a + r.clients, 0),
+    // round trips per second of server CPU: the server's own cost, whatever
+    // the generator and the kernel's loopback cost on a small machine
+    per_cpu_s: parts.reduce((a, r) => a + r.round_trips, 0) / parts[0].server_cpu_seconds,
   };
 }
 
@@ -37,5 +40,7 @@ line("  connection rate", ours.idle?.connect_rate, ref.idle?.connect_rate, "conn
   `${ratio(ours.idle?.connect_rate, ref.idle?.connect_rate)} faster`);
 line(`echo (${ours.echo?.clients ?? "-"} clients) throughput`, ours.echo?.throughput?.toFixed(0), ref.echo?.throughput?.toFixed(0), "msg/s",
   `${ratio(ours.echo?.throughput, ref.echo?.throughput)} (goal >= 3x)`);
+line("  round trips per server CPU second", ours.echo?.per_cpu_s?.toFixed(0), ref.echo?.per_cpu_s?.toFixed(0), "msg/cpu-s",
+  `${ratio(ours.echo?.per_cpu_s, ref.echo?.per_cpu_s)} (server efficiency)`);
 line("  round trip p50", ours.echo?.p50_us, ref.echo?.p50_us, "us", `${ratio(ours.echo?.p50_us, ref.echo?.p50_us, true)} lower`);
 line("  round trip p99", ours.echo?.p99_us, ref.echo?.p99_us, "us", `${ratio(ours.echo?.p99_us, ref.echo?.p99_us, true)} lower`);
