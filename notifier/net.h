@@ -40,6 +40,7 @@ typedef struct net_conn
 	uint32_t	msg_len;
 	char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
 	uint64_t	linger_until;	/* closing: force close after this loop time */
+	uint64_t	idle_until;		/* HTTP without a request in progress: close after this */
 	uint8_t		kind;			/* net_kind */
 	uint8_t		frag_opcode;	/* WS: opcode of the message in msg, 0 if none */
 	bool		busy;			/* HTTP: a request is being answered (held poll) */

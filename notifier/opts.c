@@ -51,6 +51,8 @@ static const opt_def opt_defs[] = {
 	"largest message (WebSocket) or POST body (polling) accepted"},
 	{"max-buffered", "BYTES", "1048576", OPT_UINT, F(max_buffered), 1000000000, false,
 	"unsent bytes allowed per socket before it is closed as a slow consumer"},
+	{"http-idle-timeout", "MS", "30000", OPT_UINT, F(http_idle_timeout), 3600000, false,
+	"close HTTP connections idle (or sending an incomplete request) this long"},
 	{"grace", "S", "300", OPT_UINT, F(grace), 86400, false, "how long a socket with an expired token may wait for auth:refresh"},
 	{"refresh-warning", "S", "60", OPT_UINT, F(refresh_warning), 86400, false, "send auth:refresh-needed this long before expiry"},
 	{"max-conns-per-user", "N", "16", OPT_UINT, F(max_conns_per_user), 1000000, false, "further CONNECTs get TOO_MANY_CONNECTIONS"},
@@ -286,7 +288,10 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 			config = argv[i] + 9;
 	}
 	if (config)
-		opt_set(o, &opt_defs[N_OPTS - 2], config, "command line");
+	{
+		free(o->config);
+		o->config = strdup(config);
+	}
 	if (o->config && config_apply(o, o->config, false, opt_given, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "roomcast-notifier: %s\n", err);

@@ -196,3 +196,26 @@ test("a bad option value is refused with exit status 2", () => {
     return true;
   });
 });
+
+test("an HTTP connection idle or stuck in an incomplete request is closed after --http-idle-timeout", async () => {
+  const own = await startNotifier(["--http-idle-timeout", "400"]);
+  const net = await import("node:net");
+  try {
+    const closedAfter = (payload) =>
+      new Promise((resolve) => {
+        const t0 = Date.now();
+        const s = net.connect(own.port, "127.0.0.1", () => s.write(payload));
+        s.on("data", () => {});
+        s.on("close", () => resolve(Date.now() - t0));
+        s.on("error", () => {});
+        setTimeout(() => s.destroy(), 5000);
+      });
+    const [slowloris, keepalive] = await Promise.all([
+      closedAfter("GET /healthz HTTP/1.1\r\nHost: x\r\n"),
+      closedAfter("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ]);
+    for (const ms of [slowloris, keepalive]) assert.ok(ms >= 350 && ms < 2500, `closed after ${ms} ms`);
+  } finally {
+    await own.stop();
+  }
+});
