@@ -49,7 +49,7 @@ main(void)
 	/* every packet type as text */
 	for (int t = 0; t <= 6; t++)
 	{
-		char		s[8];
+		char		s[16];
 
 		snprintf(s, sizeof(s), "%dxy", t);
 		ok(eio_decode_text(s, 3, &p) == EIO_OK && p.type == (eio_type) t && p.len == 2 &&
