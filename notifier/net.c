@@ -216,29 +216,58 @@ write_cb(uv_write_t *req, int status)
 	free(req);
 }
 
-/* Write a then b as one block */
+/*
+ * Write a then b. When nothing is queued, try the socket directly
+ * (uv_try_write): the common case costs one writev and no allocation; what
+ * the kernel does not take is copied into one malloc'd request and queued.
+ */
 static void
 conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 {
 	net_wreq   *w;
 	uv_buf_t	ub;
+	size_t		done = 0;
 
 	if (c->closed)
 		return;
-	w = malloc(sizeof(*w) + alen + blen);
+	metrics_g.bytes_sent += alen + blen;
+	if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+	{
+		uv_buf_t	bufs[2] = {uv_buf_init((char *) a, (unsigned int) alen),
+		uv_buf_init((char *) b, (unsigned int) blen)};
+		int			n = uv_try_write((uv_stream_t *) &c->tcp, bufs, blen ? 2 : 1);
+
+		if (n == (int) (alen + blen))
+			return;
+		if (n < 0 && n != UV_EAGAIN)
+		{
+			conn_destroy(c);
+			return;
+		}
+		done = n > 0 ? (size_t) n : 0;
+	}
+	w = malloc(sizeof(*w) + alen + blen - done);
 	if (w == NULL)
 	{
 		log_error("out of memory writing %zu bytes; closing connection", alen + blen);
 		conn_destroy(c);
 		return;
 	}
-	if (alen)
-		memcpy(w->data, a, alen);
-	if (blen)
-		memcpy(w->data + alen, b, blen);
-	w->len = alen + blen;
+	w->len = 0;
+	if (done < alen)
+	{
+		memcpy(w->data, (const char *) a + done, alen - done);
+		w->len = alen - done;
+		done = 0;
+	}
+	else
+		done -= alen;
+	if (blen > done)
+	{
+		memcpy(w->data + w->len, (const char *) b + done, blen - done);
+		w->len += blen - done;
+	}
 	ub = uv_buf_init(w->data, (unsigned int) w->len);
-	metrics_g.bytes_sent += w->len;
 	if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &ub, 1, write_cb) != 0)
 	{
 		free(w);
