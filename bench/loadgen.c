@@ -80,14 +80,27 @@ write_cb(uv_write_t *req, int status)
 static void
 send_raw(lg_client *c, const void *data, size_t len)
 {
-	uv_write_t *req = malloc(sizeof(*req) + len);
+	uv_write_t *req;
 	uv_buf_t	b;
+	int			n = 0;
 
-	if (req == NULL || c->state == LG_CLOSED)
-	{
-		free(req);
+	if (c->state == LG_CLOSED)
 		return;
+	/* the kernel usually takes it all: no request, no allocation */
+	if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+	{
+		b = uv_buf_init((char *) data, (unsigned int) len);
+		n = uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+		if (n == (int) len)
+			return;
+		if (n < 0)
+			n = 0;
 	}
+	data = (const char *) data + n;
+	len -= (size_t) n;
+	req = malloc(sizeof(*req) + len);
+	if (req == NULL)
+		return;
 	memcpy(req + 1, data, len);
 	b = uv_buf_init((char *) (req + 1), (unsigned int) len);
 	if (uv_write(req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0)
