@@ -50,16 +50,18 @@ static void timer_cb(uv_timer_t *t);
 
 /*---- sid table ----*/
 
+/* Bucket of a sid in a table of nbuckets (a power of two) */
 static size_t
-sid_hash(const char *sid, size_t len)
+sid_hash(const char *sid, size_t len, size_t nbuckets)
 {
 	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (uint8_t) sid[i]) * 1099511628211ULL;
-	return (size_t) (h & (sid_buckets - 1));
+	return (size_t) (h & (nbuckets - 1));
 }
 
+/* Double the table (rehashing every session); on failure keep the old one */
 static void
 sid_table_grow(void)
 {
@@ -67,17 +69,14 @@ sid_table_grow(void)
 	eio_session **nt = calloc(nb, sizeof(*nt));
 
 	if (nt == NULL)
-		return;					/* keep the old table: longer chains, still correct */
+		return;					/* longer chains, still correct */
 	for (size_t i = 0; i < sid_buckets; i++)
 		while (sid_table[i])
 		{
 			eio_session *s = sid_table[i];
-			size_t		h;
+			size_t		h = sid_hash(s->sid, EIO_SID_LEN, nb);
 
 			sid_table[i] = s->hnext;
-			sid_buckets = nb;
-			h = sid_hash(s->sid, EIO_SID_LEN);
-			sid_buckets = nb / 2;
 			s->hnext = nt[h];
 			nt[h] = s;
 		}
@@ -91,7 +90,7 @@ sid_lookup(const char *sid, size_t len)
 {
 	if (len != EIO_SID_LEN)
 		return NULL;
-	for (eio_session *s = sid_table[sid_hash(sid, len)]; s; s = s->hnext)
+	for (eio_session *s = sid_table[sid_hash(sid, len, sid_buckets)]; s; s = s->hnext)
 		if (memcmp(s->sid, sid, EIO_SID_LEN) == 0)
 			return s;
 	return NULL;
@@ -100,7 +99,7 @@ sid_lookup(const char *sid, size_t len)
 static void
 sid_remove(eio_session *s)
 {
-	for (eio_session **pp = &sid_table[sid_hash(s->sid, EIO_SID_LEN)]; *pp; pp = &(*pp)->hnext)
+	for (eio_session **pp = &sid_table[sid_hash(s->sid, EIO_SID_LEN, sid_buckets)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == s)
 		{
 			*pp = s->hnext;
@@ -560,7 +559,7 @@ session_new(eio_endpoint endpoint, eio_transport transport)
 	if (sid_count + 1 > sid_buckets)
 		sid_table_grow();
 	{
-		size_t		h = sid_hash(s->sid, EIO_SID_LEN);
+		size_t		h = sid_hash(s->sid, EIO_SID_LEN, sid_buckets);
 
 		s->hnext = sid_table[h];
 		sid_table[h] = s;

@@ -119,7 +119,7 @@ http_route(net_conn *c, const http_request *req, char *body, size_t body_len)
 	{
 		if (upgrade)
 			c->keep_alive = false;
-		if (http_str_eq(req->method, "GET") || http_str_eq(req->method, "HEAD"))
+		if (http_str_eq(req->method, "GET"))
 		{
 			if (http_str_eq(req->path, "/healthz"))
 			{
