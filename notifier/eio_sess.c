@@ -340,7 +340,16 @@ timer_cb(uv_timer_t *t)
 	}
 	else if (now >= s->next_ping)
 	{
-		s->pong_deadline = now + eio_opts->ping_timeout;
+		/*
+		 * A ping that reaches the client at once (WebSocket, or a held GET)
+		 * gets half a pingTimeout more to be answered: the pong may need a
+		 * new HTTP request, and a busy client should not lose its session
+		 * to scheduling. A ping still waiting for a GET gets exactly
+		 * pingTimeout, so an absent polling client is dropped on time.
+		 */
+		bool		delivered = s->transport == EIO_T_WEBSOCKET || (s->poll && !s->upgrading);
+
+		s->pong_deadline = now + eio_opts->ping_timeout + (delivered ? eio_opts->ping_timeout / 2 : 0);
 		if (eio_send(s, EIO_PING, false, NULL, 0) < 0)
 			return;
 	}

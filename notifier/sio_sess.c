@@ -223,7 +223,7 @@ sio_emit(sio_socket *sock, const char *args_json, size_t len)
  * message. We send "auth" CONF_AUTH_DELAY_MS after the reply, from a queue
  * served by one timer.
  */
-#define CONF_AUTH_DELAY_MS 10
+#define CONF_AUTH_DELAY_MS 20
 
 typedef struct conf_auth
 {
