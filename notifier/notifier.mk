@@ -26,3 +26,12 @@ install: install-notifier
 install-notifier: $(BUILD)/roomcast-notifier
 	install -d $(DESTDIR)/usr/local/bin
 	install -m 755 $(BUILD)/roomcast-notifier $(DESTDIR)/usr/local/bin/roomcast-notifier
+
+# A libFuzzer target for the codecs (clang; not part of `make test`):
+#   make fuzz-notifier && build/fuzz/fuzz_notifier_codecs -max_total_time=60
+.PHONY: fuzz-notifier
+fuzz-notifier: $(BUILD)/fuzz/fuzz_notifier_codecs
+$(BUILD)/fuzz/fuzz_notifier_codecs: test/fuzz/fuzz_notifier_codecs.c $(NOTIFIER_CODEC_SRCS) $(wildcard notifier/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+		$(NOTIFIER_CPPFLAGS) -Icommon $< $(NOTIFIER_CODEC_SRCS) -o $@ -lcrypto
