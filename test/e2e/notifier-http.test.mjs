@@ -219,3 +219,34 @@ test("an HTTP connection idle or stuck in an incomplete request is closed after 
     await own.stop();
   }
 });
+
+test("--log-format json writes one JSON object per line, at the chosen level", async () => {
+  const own = await startNotifier(["--log-format", "json", "--log-level", "debug"]);
+  try {
+    const c = io(own.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    await once(c, "connect");
+    c.close();
+    await sleep(100);
+  } finally {
+    await own.stop("SIGTERM");
+  }
+  const lines = own.stderr().trim().split("\n");
+  const parsed = lines.map((l) => JSON.parse(l));
+  assert.ok(parsed.every((o) => typeof o.ts === "string" && typeof o.msg === "string"));
+  assert.ok(parsed.some((o) => o.level === "debug"), "debug lines at --log-level debug");
+  assert.ok(parsed.some((o) => o.level === "info" && /listening/.test(o.msg)));
+});
+
+test("/engine.io/ echo exists only in conformance mode", async () => {
+  assert.equal((await fetch(`${srv.url}/engine.io/?EIO=4&transport=polling`)).status, 404);
+  const own = await startNotifier(["--conformance"]);
+  try {
+    const hs = await (await fetch(`${own.url}/engine.io/?EIO=4&transport=polling`)).text();
+    const { sid } = JSON.parse(hs.slice(1));
+    const q = `${own.url}/engine.io/?EIO=4&transport=polling&sid=${sid}`;
+    assert.equal(await (await fetch(q, { method: "POST", body: "4hello\x1ebAQID" })).text(), "ok");
+    assert.equal(await (await fetch(q)).text(), "4hello\x1ebAQID");
+  } finally {
+    await own.stop();
+  }
+});
