@@ -85,6 +85,7 @@ sid_table_grow(void)
 	sid_buckets = nb;
 }
 
+/* The session with this sid, or NULL */
 static eio_session *
 sid_lookup(const char *sid, size_t len)
 {
@@ -96,6 +97,7 @@ sid_lookup(const char *sid, size_t len)
 	return NULL;
 }
 
+/* Unlink a session from the sid table */
 static void
 sid_remove(eio_session *s)
 {
@@ -118,6 +120,7 @@ eio_init(uv_loop_t *loop, const notifier_opts *opts)
 
 /*---- responses ----*/
 
+/* 400 with the reference's JSON body for an Engine.IO error code */
 static void
 respond_error(net_conn *c, int code)
 {
@@ -127,6 +130,7 @@ respond_error(net_conn *c, int code)
 	net_http_respond(c, 400, "application/json", body, (size_t) n);
 }
 
+/* 200 with an Engine.IO payload (or "ok") */
 static void
 respond_text(net_conn *c, const char *body, size_t len)
 {
@@ -194,6 +198,7 @@ flush_ws(eio_session *s)
 
 /*---- lifecycle ----*/
 
+/* Last step of session_destroy: the timer is closed, free what is left */
 static void
 session_free_cb(uv_handle_t *h)
 {
@@ -227,6 +232,7 @@ session_destroy(eio_session *s)
 	uv_close((uv_handle_t *) &s->timer, session_free_cb);
 }
 
+/* A random Engine.IO session id, 20 base64url characters (120 bits) */
 static void
 random_sid(char out[EIO_SID_LEN + 1])
 {
@@ -368,6 +374,7 @@ schedule(eio_session *s)
 	uv_timer_start(&s->timer, timer_cb, due > now ? due - now : 0, 0);
 }
 
+/* PONG: stop waiting and schedule the next ping */
 static void
 on_pong(eio_session *s)
 {
@@ -458,6 +465,7 @@ on_packet(eio_session *s, const eio_packet *p)
 	}
 }
 
+/* A malformed Engine.IO packet closes the session, as the reference does */
 static void
 malformed(eio_session *s)
 {
@@ -546,6 +554,7 @@ eio_conn_gone(net_conn *c)
 
 /*---- requests ----*/
 
+/* The OPEN packet: sid, upgrades (websocket only from polling), timings, maxPayload */
 static void
 handshake_json(eio_session *s, char *out, size_t outlen, bool polling)
 {
@@ -555,6 +564,7 @@ handshake_json(eio_session *s, char *out, size_t outlen, bool polling)
 			 eio_opts->ping_timeout, eio_opts->max_payload);
 }
 
+/* Create a session with a fresh sid, in the table and the list; NULL on OOM */
 static eio_session *
 session_new(eio_endpoint endpoint, eio_transport transport)
 {

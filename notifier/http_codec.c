@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+/* RFC 9110 token character */
 static bool
 is_tchar(char c)
 {
@@ -13,6 +14,7 @@ is_tchar(char c)
 		(c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
+/* Strip optional whitespace (SP, HTAB) at both ends */
 static http_str
 trim(const char *p, size_t len)
 {

@@ -27,6 +27,7 @@ http_route_init(const notifier_opts *opts)
 	route_opts = opts;
 }
 
+/* True if the request path starts with prefix */
 static bool
 path_has_prefix(http_str path, const char *prefix)
 {
@@ -93,6 +94,7 @@ check_origin(net_conn *c, const http_request *req)
 	return true;
 }
 
+/* GET /healthz: liveness and the numbers an orchestrator wants */
 static void
 respond_healthz(net_conn *c)
 {

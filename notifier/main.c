@@ -46,6 +46,7 @@ raise_nofile(void)
 	}
 }
 
+/* While draining: stop the loop when every connection is gone, or at the deadline */
 static void
 drain_check(uv_timer_t *t)
 {
@@ -57,6 +58,7 @@ drain_check(uv_timer_t *t)
 	}
 }
 
+/* While draining: close keep-alive connections that have no request in progress */
 static void
 close_idle_http(net_conn *c, void *arg)
 {
@@ -65,6 +67,7 @@ close_idle_http(net_conn *c, void *arg)
 		net_shutdown(c);		/* lets a just-written CLOSE packet reach the client */
 }
 
+/* SIGTERM / SIGINT: start draining (once) */
 static void
 on_terminate(uv_signal_t *h, int signum)
 {
@@ -84,6 +87,7 @@ on_terminate(uv_signal_t *h, int signum)
 	uv_timer_start(&drain_timer, drain_check, 0, 50);
 }
 
+/* SIGHUP: re-read the reloadable settings from --config */
 static void
 on_hup(uv_signal_t *h, int signum)
 {
