@@ -163,7 +163,7 @@ test("SIGHUP re-reads CORS origins from --config", async () => {
     writeFileSync(cfg, "ROOMCAST_CORS_ORIGIN=http://b.test\nROOMCAST_LOG_LEVEL=debug\n");
     own.proc.kill("SIGHUP");
     let ok = false;
-    for (let i = 0; i < 40 && !ok; i++) {
+    for (let i = 0; i < 200 && !ok; i++) {
       await sleep(25);
       ok = (await status("http://b.test")) === 200;
     }
