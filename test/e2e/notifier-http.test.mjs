@@ -250,3 +250,28 @@ test("/engine.io/ echo exists only in conformance mode", async () => {
     await own.stop();
   }
 });
+
+test("options come from ROOMCAST_* environment variables, and the command line wins", async () => {
+  const own = await startNotifier(["--namespaces", "/a,/b"], { ROOMCAST_NAMESPACES: "/env", ROOMCAST_CONNECT_TIMEOUT: "5000" });
+  const envOnly = await startNotifier([], { ROOMCAST_NAMESPACES: "/env" });
+  try {
+    const connects = async (url) => {
+      const c = io(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+      const [event, arg] = await Promise.race([
+        once(c, "connect").then(() => ["connect"]),
+        once(c, "connect_error").then(([e]) => ["error", e.message]),
+      ]);
+      c.close();
+      return event === "connect" ? true : arg;
+    };
+    assert.equal(await connects(own.url + "/a"), true);
+    assert.equal(await connects(own.url + "/b"), true);
+    assert.equal(await connects(own.url + "/env"), "Invalid namespace");
+    assert.equal(await connects(own.url + "/"), "Invalid namespace");
+    assert.equal(await connects(envOnly.url + "/env"), true);
+    assert.equal(await connects(envOnly.url + "/notifications"), "Invalid namespace");
+  } finally {
+    await own.stop();
+    await envOnly.stop();
+  }
+});
