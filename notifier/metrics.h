@@ -1,0 +1,45 @@
+/*
+ * metrics.h — process-wide counters and gauges, rendered in the Prometheus
+ * text format for GET /metrics. Single-threaded: plain integers.
+ */
+#ifndef RC_NOTIFIER_METRICS_H
+#define RC_NOTIFIER_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+typedef enum metrics_drop
+{
+	DROP_MALFORMED = 0,			/* malformed Engine.IO / Socket.IO packet */
+	DROP_TOO_BIG,				/* frame or body over --max-payload */
+	DROP_BAD_UTF8,
+	DROP_WS_PROTOCOL,			/* WebSocket framing error */
+	DROP_SLOW_CONSUMER,
+	DROP_PING_TIMEOUT,
+	DROP_CONNECT_TIMEOUT,
+	DROP_FORBIDDEN_ORIGIN,
+	DROP__COUNT
+} metrics_drop;
+
+typedef struct metrics
+{
+	int64_t		tcp_connections;	/* gauge */
+	int64_t		sessions_polling;	/* gauge: Engine.IO sessions by transport */
+	int64_t		sessions_websocket;
+	int64_t		sockets;		/* gauge: connected Socket.IO sockets (namespaces) */
+	uint64_t	sessions_opened;
+	uint64_t	http_requests;
+	uint64_t	events_received;	/* Socket.IO EVENT/BINARY_EVENT from clients */
+	uint64_t	packets_sent;	/* Engine.IO packets sent */
+	uint64_t	bytes_received;
+	uint64_t	bytes_sent;
+	uint64_t	drops[DROP__COUNT];
+} metrics;
+
+extern metrics metrics_g;
+
+/* Append the Prometheus text exposition to out; 0 or -1 on allocation failure */
+int			metrics_render(buf *out);
+
+#endif

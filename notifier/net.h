@@ -1,0 +1,93 @@
+/*
+ * net.h — transport glue: TCP on libuv, HTTP/1.1 request framing, WebSocket
+ * connections, bounded write queues, lingering close. It knows nothing of
+ * Engine.IO; complete requests go to http_route.c, complete WebSocket
+ * messages to the Engine.IO session the connection is attached to.
+ *
+ * Memory: one shared read buffer for the whole process; a connection keeps
+ * input only while a request or frame is incomplete, so an idle WebSocket
+ * costs its uv_tcp_t and this struct.
+ */
+#ifndef RC_NOTIFIER_NET_H
+#define RC_NOTIFIER_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "eio_codec.h"
+#include "http_codec.h"
+
+struct eio_session;
+
+typedef enum net_kind
+{
+	NET_HTTP = 0,
+	NET_WS
+} net_kind;
+
+typedef struct net_conn
+{
+	uv_tcp_t	tcp;			/* first: the handle's data is unused, we cast */
+	struct net_conn *prev;		/* all connections, for drain */
+	struct net_conn *next;
+	struct eio_session *sess;	/* WS: owning session; HTTP: session whose GET is held */
+	char	   *in;				/* unconsumed input (incomplete request or frame) */
+	uint32_t	in_len;
+	uint32_t	in_cap;
+	char	   *msg;			/* WS: fragmented message being assembled */
+	uint32_t	msg_len;
+	char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
+	uint64_t	linger_until;	/* closing: force close after this loop time */
+	uint64_t	idle_until;		/* HTTP without a request in progress: close after this */
+	uint8_t		kind;			/* net_kind */
+	uint8_t		frag_opcode;	/* WS: opcode of the message in msg, 0 if none */
+	bool		busy;			/* HTTP: a request is being answered (held poll) */
+	bool		keep_alive;		/* HTTP: keep the connection after the response */
+	bool		closing;		/* no more reads are processed */
+	bool		closed;			/* uv_close called */
+} net_conn;
+
+/* Start listening; 0 or a libuv error code (negative) */
+int			net_listen(uv_loop_t *loop, const char *host, int port);
+
+/* Stop accepting (drain) */
+void		net_stop_listening(void);
+
+/* Number of open connections */
+long		net_conn_count(void);
+
+/* Call fn for every open connection (fn may close it) */
+void		net_foreach(void (*fn) (net_conn *c, void *arg), void *arg);
+
+/*
+ * Send an HTTP response on c and finish the request: status, content type
+ * (may be NULL when there is no body), body. Adds the security headers and,
+ * if c->cors_origin is set, the CORS headers. Then closes or keeps the
+ * connection and resumes reading further requests.
+ */
+void		net_http_respond(net_conn *c, int status, const char *ctype, const char *body, size_t len);
+
+/*
+ * Answer a WebSocket upgrade request with 101 and switch c to WebSocket
+ * framing; req is the upgrade request. Returns 0 or -1 (bad key: a 400 was sent).
+ */
+int			net_ws_accept(net_conn *c, const http_request *req);
+
+/* Send one Engine.IO packet as a WebSocket message (text "<type><data>" or binary) */
+void		net_ws_send_eio(net_conn *c, eio_type type, bool binary, const char *data, size_t len);
+
+/*
+ * Close a WebSocket with a close frame carrying code (0: no code), detaching
+ * it from its session first (the session is not called back).
+ */
+void		net_ws_close(net_conn *c, uint16_t code);
+
+/* Close any connection at once, detaching it from its session without callback */
+void		net_close(net_conn *c);
+
+/* Close gracefully: let queued writes finish, send FIN, wait for the peer (bounded) */
+void		net_shutdown(net_conn *c);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * sio_sess.h — Socket.IO v5 on top of an Engine.IO session: namespaces,
+ * CONNECT (with the auth payload, through a pluggable hook), DISCONNECT,
+ * events, acks, binary attachments, the connect timeout, and the
+ * conformance handlers of the official test suite's reference server.
+ */
+#ifndef RC_NOTIFIER_SIO_SESS_H
+#define RC_NOTIFIER_SIO_SESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eio_sess.h"
+#include "opts.h"
+
+typedef struct sio_client sio_client;
+
+typedef enum sio_socket_state
+{
+	SIO_S_CONNECTING = 0,		/* CONNECT received, waiting for the hook */
+	SIO_S_CONNECTED
+} sio_socket_state;
+
+/* One namespace of one client */
+typedef struct sio_socket
+{
+	struct sio_socket *next;	/* the client's sockets */
+	sio_client *client;
+	void	   *user;			/* owned by the connect hook (auth, rooms: later issues) */
+	uint16_t	nsp;			/* index into the configured namespaces */
+	uint8_t		state;			/* sio_socket_state */
+	char		sid[EIO_SID_LEN + 1];
+} sio_socket;
+
+/*
+ * Called for every CONNECT to a configured namespace, with the auth payload
+ * (JSON object text, or NULL). It must eventually call sio_connect_accept()
+ * or sio_connect_reject() for sock (possibly later, from another callback);
+ * if the client goes away first, sio_socket_gone is called instead.
+ * Without a hook every CONNECT is accepted.
+ */
+typedef struct sio_hooks
+{
+	void		(*connect) (sio_socket *sock, const char *auth, size_t auth_len);
+	void		(*socket_gone) (sio_socket *sock);
+} sio_hooks;
+
+void		sio_init(const notifier_opts *opts, const sio_hooks *hooks);
+
+/* Engine.IO → Socket.IO: session opened, message, session closed */
+void		sio_on_open(eio_session *s);
+void		sio_on_message(eio_session *s, bool binary, const char *data, size_t len);
+void		sio_on_close(eio_session *s, const char *reason);
+
+/* Finish a pending CONNECT */
+void		sio_connect_accept(sio_socket *sock);
+void		sio_connect_reject(sio_socket *sock, const char *data_json);
+
+/*
+ * Emit an event to one socket: args_json is the JSON array of the event
+ * name and arguments. Returns 0 or -1 (the client was closed as too slow).
+ */
+int			sio_emit(sio_socket *sock, const char *args_json, size_t len);
+
+/* The namespace name of a socket */
+const char *sio_nsp_name(const sio_socket *sock);
+
+#endif
