@@ -29,7 +29,10 @@
  *		 or the tenant column.
  *
  *	  Only ordinary and partitioned tables outside the system schemas and
- *	  not belonging to an extension are looked at. The catalogs are read
+ *	  not belonging to an extension are looked at; a partition belongs to
+ *	  an extension when its partition root does (partitions that an
+ *	  extension creates at run time, like roomcast.events', are not
+ *	  extension members themselves). The catalogs are read
  *	  with SPI (no table locks are taken); the decisions are made here,
  *	  the index names and DDL in index_ddl.c.
  *
@@ -58,7 +61,8 @@
 	" AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'" \
 	" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d" \
 	"  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass" \
-	"  AND d.objid = c.oid AND d.deptype = 'e')) "
+	"  AND d.objid = COALESCE(pg_catalog.pg_partition_root(c.oid)::pg_catalog.oid, c.oid)" \
+	"  AND d.deptype = 'e')) "
 
 
 /* Copy an int2[] / oid[] column of the current SPI row */
