@@ -20,16 +20,17 @@ CREATE TABLE roomcast.events (
     nsp        text        NOT NULL,
     event      text        NOT NULL,
     data       jsonb       NOT NULL,
-    created_at timestamptz NOT NULL,
-    PRIMARY KEY (tenant_id, pos, created_at)
+    created_at timestamptz NOT NULL
 ) PARTITION BY RANGE (created_at);
 COMMENT ON TABLE roomcast.events IS
     'roomcast: durable room-event log; pos is commit-ordered; partitioned by day, kept roomcast.event_retention';
--- The BRIN indexes are per partition (see _events_create_partitions), not
--- on this parent: an extension-member parent's index is re-created by
--- ATTACH PARTITION during a restore, and pg_dump's own per-partition CREATE
--- INDEX then fails. (The primary key has the same problem; a restore
--- reports "multiple primary keys" once per partition, which is harmless.)
+-- The primary key (tenant_id, pos, created_at) and the BRIN indexes are
+-- per partition (see _events_create_partitions), not on this parent: an
+-- extension-member parent's index is re-created by ATTACH PARTITION during
+-- a restore, and pg_dump's own per-partition ADD CONSTRAINT / CREATE INDEX
+-- then fails ("multiple primary keys"), which stops pg_restore
+-- --exit-on-error. Uniqueness per partition is the same thing here, since
+-- created_at, the partition key, is part of the key.
 ALTER TABLE roomcast.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE roomcast.events FORCE ROW LEVEL SECURITY;
 CREATE POLICY events_tenant ON roomcast.events FOR ALL
@@ -64,6 +65,7 @@ BEGIN
             -- indexes serve catch-up and retention for almost no write cost
             EXECUTE format('CREATE TABLE roomcast.%I PARTITION OF roomcast.events FOR VALUES FROM (%L) TO (%L)',
                            name, (d AT TIME ZONE 'UTC'), ((d + interval '1 day') AT TIME ZONE 'UTC'));
+            EXECUTE format('ALTER TABLE roomcast.%I ADD PRIMARY KEY (tenant_id, pos, created_at)', name);
             EXECUTE format('CREATE INDEX %I ON roomcast.%I USING brin (pos)', name || '_pos_brin', name);
             EXECUTE format('CREATE INDEX %I ON roomcast.%I USING brin (created_at)', name || '_created_brin', name);
             created := created || name;

@@ -9,6 +9,10 @@ SELECT roomcast.add_signing_key('dump', decode(repeat('33', 32), 'hex'));
 SELECT roomcast.create_tenant('dumped', 'Dumped', '55555555-5555-5555-5555-555555555555');
 INSERT INTO roomcast.users (tenant_id, id, email) VALUES
     ('55555555-5555-5555-5555-555555555555', 'eeeeeeee-0000-0000-0000-000000000001', 'e@dump.test');
+BEGIN;
+SELECT roomcast.set_identity('55555555-5555-5555-5555-555555555555');
+SELECT roomcast.emit_to_tenant('dump:test', '{"n":1}');
+COMMIT;
 CREATE TABLE tok AS SELECT roomcast.issue_tokens('55555555-5555-5555-5555-555555555555',
                                                  'eeeeeeee-0000-0000-0000-000000000001') AS t;
 SQL
