@@ -340,7 +340,7 @@ RcTokenSign(const char *claims_json, size_t len, int64 ttl_seconds)
 	StringInfoData payload;
 	bool		need_iat,
 				need_exp;
-	size_t		outsize;
+	long		toklen;
 	char	   *out;
 
 	ntok = rc_json_parse(claims_json, len, toks, RC_JWT_MAX_TOKENS, RC_JSON_REJECT_DUPLICATES);
@@ -380,11 +380,18 @@ RcTokenSign(const char *claims_json, size_t len, int64 ttl_seconds)
 				 errdetail("Every signing key is retired, or none was added."),
 				 errhint("Add one with roomcast.add_signing_key(kid, secret).")));
 
-	outsize = 160 + strlen(key->kid) + RC_B64URL_ENCODED_LEN(payload.len);
-	out = palloc(outsize);
+	/* The token must stay within what verify accepts, not just the payload */
+	toklen = rc_jwt_sign_len(key->alg, key->kid, payload.len);
+	if (toklen < 0 || toklen > RC_JWT_MAX_TOKEN)
+		ereport(ERROR,
+				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
+				 errmsg("claims too large"),
+				 errdetail("The signed token would take %ld bytes; tokens may take at most %d.",
+						   toklen, RC_JWT_MAX_TOKEN)));
+	out = palloc(toklen + 1);
 	if (rc_jwt_sign(key->alg, key->kid, payload.data, payload.len,
-					key->secret, key->secret_len, out, outsize) < 0)
-		elog(ERROR, "token buffer too small");
+					key->secret, key->secret_len, out, toklen + 1) != toklen)
+		elog(ERROR, "token length differs from rc_jwt_sign_len");
 	pfree(payload.data);
 	return out;
 }

@@ -74,6 +74,11 @@ SELECT try($$SELECT roomcast.sign('{"tenantId":"11111111-1111-1111-1111-11111111
 SELECT try($$SELECT roomcast.sign('[1,2]')$$);
 SELECT try($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
     'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 7000)))$$) AS too_large;
+-- A payload under the payload limit whose token would not fit what verify accepts.
+SELECT try($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
+    'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 6000)))$$) AS token_too_large;
+SELECT roomcast.verify(roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
+    'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 5700))))->>'sub' AS large_token_verifies;
 SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}', '-1 minute')$$);
 
 -- A token made by pgcrypto (an independent implementation) verifies, for all three algorithms.
