@@ -16,6 +16,7 @@
 #include "roomcast.h"
 #include "identity.h"
 #include "token.h"
+#include "jsonconv.h"
 
 #include <time.h>
 
@@ -435,7 +436,7 @@ roomcast_verify(PG_FUNCTION_ARGS)
 	rc_jwt_claims *claims = palloc(sizeof(rc_jwt_claims));
 
 	RcTokenVerify(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), claims);
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(claims->json));
+	return RcJsonObjectToJsonb(claims->json, claims->json_len);
 }
 
 /* SQL function: authenticate(token text) returns jsonb */
@@ -447,7 +448,7 @@ roomcast_authenticate(PG_FUNCTION_ARGS)
 	char	   *claims;
 
 	claims = RcIdentityAuthenticate(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(claims));
+	return RcJsonObjectToJsonb(claims, strlen(claims));
 }
 
 /* SQL function: add_signing_key(kid text, secret bytea, alg text) returns void */
