@@ -13,6 +13,8 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "auth.h"
+#include "db.h"
 #include "eio_sess.h"
 #include "http_route.h"
 #include "log.h"
@@ -79,6 +81,8 @@ on_terminate(uv_signal_t *h, int signum)
 	draining = true;
 	log_info("received %s: draining", strsignal(signum));
 	net_stop_listening();
+	if (!opts.conformance)
+		db_stop();
 	n = eio_close_all("server shutting down");
 	net_foreach(close_idle_http, NULL);
 	log_info("closed %ld sessions", n);
@@ -125,7 +129,10 @@ main(int argc, char **argv)
 
 	loop = uv_default_loop();
 	eio_init(loop, &opts);
-	sio_init(&opts, NULL);
+	/* outside conformance mode every CONNECT is authenticated (auth.c) with the keys db.c loads */
+	sio_init(&opts, opts.conformance ? NULL : &auth_hooks);
+	if (!opts.conformance)
+		db_start(loop, opts.db);
 	http_route_init(&opts);
 	net_set_opts(&opts);
 	rc = net_listen(loop, opts.listen_host, opts.listen_port);
