@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "log.h"
 #include "rc_json.h"
+#include "rpc.h"
 
 static auth_key *auth_keys;
 static size_t auth_nkeys;
@@ -196,7 +197,8 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	if (u == NULL)
 		goto oom;
 	sock->user = u;
-	if ((u->role = strdup(claims.role)) == NULL || (u->email = strdup(claims.email)) == NULL)
+	if ((u->role = strdup(claims.role)) == NULL || (u->email = strdup(claims.email)) == NULL ||
+		(u->token = strndup(tok, (size_t) len)) == NULL)
 		goto oom;
 	memcpy(u->user, claims.user, sizeof(u->user));
 	memcpy(u->tenant, claims.tenant, sizeof(u->tenant));
@@ -212,6 +214,9 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	if (ev.p)
 		sio_emit(sock, ev.p, ev.len);
 	buf_free(&ev);
+	/* the inbox namespace (roomcast.notification_nsp's default) starts with the count */
+	if (strcmp(sio_nsp_name(sock), "/notifications") == 0)
+		rpc_push_unread_count(sock);
 	return;
 
 oom:
@@ -227,11 +232,13 @@ auth_on_socket_gone(sio_socket *sock)
 
 	if (u == NULL)
 		return;
+	rpc_socket_gone(sock);
 	room_leave_all(&u->rooms);
+	free(u->token);
 	free(u->role);
 	free(u->email);
 	free(u);
 	sock->user = NULL;
 }
 
-const sio_hooks auth_hooks = {auth_on_connect, auth_on_socket_gone};
+const sio_hooks auth_hooks = {auth_on_connect, auth_on_socket_gone, rpc_on_event};

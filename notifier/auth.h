@@ -24,6 +24,7 @@ typedef struct auth_user
 	char		tenant[37];
 	char	   *role;			/* "" when the token has none */
 	char	   *email;
+	char	   *token;			/* for roomcast.rpc (rpc.c) */
 } auth_user;
 
 /* One signing key as read from roomcast.signing_keys */

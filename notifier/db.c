@@ -68,7 +68,7 @@ static void db_drain(void);
 bool
 db_up(void)
 {
-	return db_ready_once && db_st >= DB_READY;
+	return db_ready_once && db_conn != NULL;	/* also while reloading keys */
 }
 
 /* Free a poll handle once libuv is done with it */

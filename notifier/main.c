@@ -19,6 +19,7 @@
 #include "http_route.h"
 #include "log.h"
 #include "net.h"
+#include "rpc.h"
 #include "opts.h"
 #include "sio_sess.h"
 
@@ -82,7 +83,10 @@ on_terminate(uv_signal_t *h, int signum)
 	log_info("received %s: draining", strsignal(signum));
 	net_stop_listening();
 	if (!opts.conformance)
+	{
 		db_stop();
+		rpc_stop();
+	}
 	n = eio_close_all("server shutting down");
 	net_foreach(close_idle_http, NULL);
 	log_info("closed %ld sessions", n);
@@ -132,7 +136,10 @@ main(int argc, char **argv)
 	/* outside conformance mode every CONNECT is authenticated (auth.c) with the keys db.c loads */
 	sio_init(&opts, opts.conformance ? NULL : &auth_hooks);
 	if (!opts.conformance)
+	{
 		db_start(loop, opts.db);
+		rpc_start(loop, opts.db);
+	}
 	http_route_init(&opts);
 	net_set_opts(&opts);
 	rc = net_listen(loop, opts.listen_host, opts.listen_port);

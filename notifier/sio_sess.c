@@ -214,6 +214,12 @@ sio_emit(sio_socket *sock, const char *args_json, size_t len)
 }
 
 int
+sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len)
+{
+	return send_packet(sock->client, SIO_ACK, nsp_names[sock->nsp], id, 0, args_json, len);
+}
+
+int
 sio_nsp_index(const char *name, size_t len)
 {
 	for (size_t i = 0; i < nsp_count; i++)
@@ -457,6 +463,11 @@ on_event(sio_client *cl, sio_socket *sock, const sio_packet *p, char **att, size
 			for (uint32_t i = 0; i < p->attachments; i++)
 				eio_send(cl->eio, EIO_MESSAGE, true, att[i], att_len[i]);
 		buf_free(&b);
+		return;
+	}
+	if (sio_hooks_g.event && p->type == SIO_EVENT)
+	{
+		sio_hooks_g.event(sock, p);
 		return;
 	}
 	if (!sio_opts->conformance && p->id >= 0)

@@ -40,10 +40,14 @@ typedef struct sio_socket
  * if the client goes away first, sio_socket_gone is called instead.
  * Without a hook every CONNECT is accepted.
  */
+typedef struct sio_packet sio_packet;
+
 typedef struct sio_hooks
 {
 	void		(*connect) (sio_socket *sock, const char *auth, size_t auth_len);
 	void		(*socket_gone) (sio_socket *sock);
+	/* a (non-binary) EVENT on a connected socket; NULL: UNKNOWN_EVENT acks */
+	void		(*event) (sio_socket *sock, const sio_packet *p);
 } sio_hooks;
 
 void		sio_init(const notifier_opts *opts, const sio_hooks *hooks);
@@ -62,6 +66,9 @@ void		sio_connect_reject(sio_socket *sock, const char *data_json);
  * name and arguments. Returns 0 or -1 (the client was closed as too slow).
  */
 int			sio_emit(sio_socket *sock, const char *args_json, size_t len);
+
+/* Acknowledge ack id of sock with args_json, the JSON array of the ack arguments */
+int			sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len);
 
 /* The namespace name of a socket */
 const char *sio_nsp_name(const sio_socket *sock);
