@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "rc_json.h"
 #include "rpc.h"
 
@@ -25,6 +26,13 @@ static size_t auth_nkeys;
 static bool auth_loaded;
 static rc_jwt_policy auth_policy;
 static char *auth_policy_strings[4];	/* owned copies behind auth_policy */
+static uint32_t auth_max_conns;
+
+void
+auth_init(uint32_t max_conns_per_user)
+{
+	auth_max_conns = max_conns_per_user;
+}
 
 /* Free a key array and its secrets */
 static void
@@ -160,15 +168,32 @@ now_ms(void)
 	return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* CONNECT_ERROR with message Unauthorized and data.code */
+/* CONNECT_ERROR with message Unauthorized (or the limit's) and data.code */
 static void
 auth_reject(sio_socket *sock, const char *code)
 {
-	char		data[120];
+	char		data[160];
+	bool		too_many = strcmp(code, "TOO_MANY_CONNECTIONS") == 0;
 
-	snprintf(data, sizeof(data), "{\"message\":\"Unauthorized\",\"data\":{\"code\":\"%s\"}}", code);
+	metrics_g.auth_failures[too_many ? AUTH_FAIL_TOO_MANY_CONNECTIONS :
+							strcmp(code, "INVALID_TOKEN") == 0 ? AUTH_FAIL_INVALID_TOKEN :
+							strcmp(code, "TOKEN_EXPIRED") == 0 ? AUTH_FAIL_TOKEN_EXPIRED :
+							AUTH_FAIL_UNAUTHORIZED]++;
+	snprintf(data, sizeof(data), "{\"message\":\"%s\",\"data\":{\"code\":\"%s\"}}",
+			 too_many ? "Too many connections" : "Unauthorized", code);
 	log_debug("CONNECT to %s refused: %s", sio_nsp_name(sock), code);
 	sio_connect_reject(sock, data);
+}
+
+/* Sockets in namespace nsp of the user whose room is user_room */
+static uint32_t
+auth_user_sockets(const char *user_room, uint16_t nsp)
+{
+	uint32_t	n = 0;
+
+	for (room_member *m = room_first(room_find(user_room, strlen(user_room))); m; m = m->next)
+		n += m->sock->nsp == nsp;
+	return n;
 }
 
 /* sio_hooks.connect: verify, join the tenant and user rooms, accept, greet */
@@ -191,6 +216,12 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	if (code)
 	{
 		auth_reject(sock, code);
+		return;
+	}
+	snprintf(room, sizeof(room), "tenant:%s:user:%s", claims.tenant, claims.user);
+	if (auth_max_conns && auth_user_sockets(room, sock->nsp) >= auth_max_conns)
+	{
+		auth_reject(sock, "TOO_MANY_CONNECTIONS");
 		return;
 	}
 	u = calloc(1, sizeof(*u));

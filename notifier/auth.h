@@ -37,7 +37,10 @@ typedef struct auth_key
 	uint8_t    *secret;
 } auth_key;
 
-/* The hooks for sio_init (connect, socket_gone) */
+/* Settings: at most max_conns_per_user sockets per user (0: no limit) */
+void		auth_init(uint32_t max_conns_per_user);
+
+/* The hooks for sio_init (connect, socket_gone, event) */
 extern const sio_hooks auth_hooks;
 
 /*

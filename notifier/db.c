@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 
 #define DB_BACKOFF_MAX_MS 30000
 #define DB_CATCHUP_PAGE 1000
@@ -133,6 +134,8 @@ db_fail(const char *what)
 		log_warn("database listener: %s: %.*s", what, (int) len, msg);
 	else
 		log_debug("database listener: %s: %.*s", what, (int) len, msg);
+	if (db_ready_once)
+		metrics_g.db_reconnects++;
 	db_unwatch();
 	if (db_res)
 		PQclear(db_res);

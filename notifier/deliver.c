@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "auth.h"
 #include "buf.h"
@@ -86,6 +87,8 @@ deliver_parse(const char *payload, size_t len, deliver_event *ev,
 		return DELIVER_IGNORE;
 	}
 	ev->tenant = tenant;
+	if ((v = rc_json_object_get(payload, deliver_toks, 0, "ts")) >= 0 && deliver_toks[v].type == RC_JSON_NUMBER)
+		rc_json_int64(payload, &deliver_toks[v], &ev->ts);
 	if ((v = rc_json_object_get(payload, deliver_toks, 0, "big")) >= 0 && deliver_toks[v].type == RC_JSON_TRUE)
 		ev->big = true;
 	else if ((v = rc_json_object_get(payload, deliver_toks, 0, "d")) >= 0)
@@ -113,6 +116,7 @@ deliver_event_send(const deliver_event *ev)
 	buf			pkt = BUF_INIT;
 	size_t		sent = 0;
 
+	metrics_g.db_events++;
 	if (r == NULL || nsp < 0 || ev->data == NULL)
 		return 0;
 	/* a room name always starts with its tenant: tenant:{t}[:…] */
@@ -146,6 +150,14 @@ deliver_event_send(const deliver_event *ev)
 	}
 	buf_free(&args);
 	buf_free(&pkt);
+	metrics_g.deliveries += sent;
+	if (ev->ts > 0 && sent > 0)
+	{
+		struct timeval tv;
+
+		gettimeofday(&tv, NULL);
+		metrics_observe_latency((int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000 - ev->ts);
+	}
 	return sent;
 }
 

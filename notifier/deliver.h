@@ -18,6 +18,7 @@
 typedef struct deliver_event
 {
 	int64_t		pos;			/* roomcast.events.pos */
+	int64_t		ts;				/* commit time, ms since the epoch; 0: unknown */
 	const char *tenant;			/* 36-character lowercase UUID */
 	const char *room;
 	size_t		room_len;

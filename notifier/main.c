@@ -137,6 +137,7 @@ main(int argc, char **argv)
 	sio_init(&opts, opts.conformance ? NULL : &auth_hooks);
 	if (!opts.conformance)
 	{
+		auth_init(opts.max_conns_per_user);
 		db_start(loop, opts.db);
 		rpc_start(loop, opts.db);
 	}

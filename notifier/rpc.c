@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "log.h"
+#include "metrics.h"
 #include "rc_json.h"
 #include "rooms.h"
 #include "sio_codec.h"
@@ -356,6 +357,7 @@ rpc_on_result(PGresult *res)
 {
 	rpc_req    *r = rpc_head;
 
+	metrics_g.rpc_calls++;
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 	{
 		if (PQgetisnull(res, 0, 0))

@@ -96,6 +96,30 @@ test("a key added or retired in the database is picked up without a restart", as
   assert.equal(await connectCode(srv.url, { auth: { token: fresh } }), "connected");
 });
 
+test("--max-conns-per-user: further CONNECTs to a namespace get TOO_MANY_CONNECTIONS; refusals are counted in /metrics", async () => {
+  const own = await startNotifier(["--db", db.conninfo, "--max-conns-per-user", "2"]);
+  const open = [];
+  try {
+    const token = await db.token(tenant, user);
+    for (let i = 0; i < 2; i++) open.push((await connectAs(own.url, { auth: { token } })).socket);
+    assert.equal(await connectCode(own.url, { auth: { token } }), "Too many connections/TOO_MANY_CONNECTIONS");
+    // per namespace: the same user may still open the notification namespace
+    assert.equal(await connectCode(own.url, { auth: { token } }, "/notifications"), "connected");
+    // another user of the tenant is not affected
+    const other = await db.addUser(tenant, "bob@auth.test");
+    assert.equal(await connectCode(own.url, { auth: { token: await db.token(tenant, other) } }), "connected");
+    open.pop().close();
+    assert.equal(await eventually(() => connectCode(own.url, { auth: { token } }), (c) => c === "connected"), "connected");
+    assert.equal(await connectCode(own.url, { auth: { token: "x" } }), "Unauthorized/INVALID_TOKEN");
+    const text = await (await fetch(`${own.url}/metrics`)).text();
+    assert.match(text, /^roomcast_auth_failures_total\{code="TOO_MANY_CONNECTIONS"\} 1$/m);
+    assert.match(text, /^roomcast_auth_failures_total\{code="INVALID_TOKEN"\} 1$/m);
+  } finally {
+    for (const s of open) s.close();
+    await own.stop();
+  }
+});
+
 test("without a reachable database: /healthz 503 and every CONNECT is refused UNAUTHORIZED", async () => {
   const deadPort = await freePort();
   const own = await startNotifier(["--db", `host=127.0.0.1 port=${deadPort} dbname=x connect_timeout=2`]);

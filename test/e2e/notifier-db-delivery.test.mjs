@@ -77,6 +77,13 @@ test("emit_to_user, emit_to_tenant and emit reach the right sockets only, with p
   assert.deepEqual(A1n.events.map((e) => e[0]).filter((n) => n !== "notification:unread_count"), ["connected", "nsp-only"]);
   // positions increase in the order the events were emitted in the transaction
   assert.ok(Number(A1.events[1].at(-1)) < Number(A1.events[2].at(-1)));
+  // counted: 5 events from the database, 6 packets to sockets, a latency for each event
+  const text = await (await fetch(`${srv.url}/metrics`)).text();
+  const metric = (name) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)[1]);
+  assert.equal(metric("roomcast_db_events_total"), 5);
+  assert.equal(metric("roomcast_deliveries_total"), 6);
+  assert.equal(metric("roomcast_commit_to_socket_ms_count"), 5);
+  assert.ok(metric('roomcast_commit_to_socket_ms_bucket\\{le="5000"\\}') === 5);
 });
 
 test("a rolled-back transaction delivers nothing; delivery follows commit order", async () => {
