@@ -16,10 +16,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "log.h"
 #include "metrics.h"
+#include "rc_jwt.h"
 #include "sio_sess.h"
 #include "ws_codec.h"
 
@@ -211,6 +213,7 @@ session_free_cb(uv_handle_t *h)
 		s->out_head = o->next;
 		free(o);
 	}
+	free(s->hs_token);
 	free(s);
 }
 
@@ -564,6 +567,32 @@ handshake_json(eio_session *s, char *out, size_t outlen, bool polling)
 			 eio_opts->ping_timeout, eio_opts->max_payload);
 }
 
+/*
+ * The token a client may send with the handshake, for authentication at
+ * CONNECT: "Authorization: Bearer <t>", else the query parameter token.
+ * A copy (malloc), or NULL when absent, empty or longer than any JWT we
+ * accept (RC_JWT_MAX_TOKEN): such a token fails authentication anyway.
+ */
+static char *
+handshake_token(const http_request *req)
+{
+	const http_str *auth = http_header_get(req, "authorization");
+	http_str	t = {NULL, 0};
+
+	if (auth && auth->len > 7 && strncasecmp(auth->p, "Bearer ", 7) == 0)
+	{
+		t.p = auth->p + 7;
+		t.len = auth->len - 7;
+		while (t.len && *t.p == ' ')
+			t.p++, t.len--;
+	}
+	else if (!http_query_get(req->query, "token", &t))
+		return NULL;
+	if (t.len == 0 || t.len > RC_JWT_MAX_TOKEN)
+		return NULL;
+	return strndup(t.p, t.len);
+}
+
 /* Create a session with a fresh sid, in the table and the list; NULL on OOM */
 static eio_session *
 session_new(eio_endpoint endpoint, eio_transport transport)
@@ -753,6 +782,7 @@ eio_handle_request(net_conn *c, const http_request *req, bool upgrade,
 			net_http_respond(c, 503, "text/plain", "out of memory", 13);
 		return;
 	}
+	s->hs_token = handshake_token(req);
 	handshake_json(s, hs, sizeof(hs), !is_ws);
 	if (is_ws)
 	{

@@ -57,6 +57,7 @@ typedef struct eio_session
 	uint64_t	pong_deadline;	/* loop ms; 0 while not waiting for a pong */
 	uint64_t	connect_deadline;	/* loop ms; 0 when not armed */
 	void	   *app;			/* the Socket.IO client (sio_sess.c) */
+	char	   *hs_token;		/* token of the handshake (Bearer or ?token=), or NULL */
 	char		sid[EIO_SID_LEN + 1];
 	uint8_t		endpoint;		/* eio_endpoint */
 	uint8_t		transport;		/* eio_transport */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "eio_sess.h"
 #include "metrics.h"
 
@@ -94,17 +95,23 @@ check_origin(net_conn *c, const http_request *req)
 	return true;
 }
 
-/* GET /healthz: liveness and the numbers an orchestrator wants */
+/*
+ * GET /healthz: liveness and the numbers an orchestrator wants; 503 while
+ * the database listener is down (db.c), except in conformance mode (no db)
+ */
 static void
 respond_healthz(net_conn *c)
 {
 	char		body[200];
+	bool		db_ok = route_opts->conformance || db_up();
 	int			n = snprintf(body, sizeof(body),
-							 "{\"status\":\"ok\",\"db\":\"%s\",\"redis\":\"%s\",\"connections\":%lld}",
-							 "disabled", route_opts->redis ? "disabled" : "none",
+							 "{\"status\":\"%s\",\"db\":\"%s\",\"redis\":\"%s\",\"connections\":%lld}",
+							 db_ok ? "ok" : "degraded",
+							 route_opts->conformance ? "disabled" : db_ok ? "up" : "down",
+							 route_opts->redis ? "disabled" : "none",
 							 (long long) (metrics_g.sessions_polling + metrics_g.sessions_websocket));
 
-	net_http_respond(c, 200, "application/json", body, (size_t) n);
+	net_http_respond(c, db_ok ? 200 : 503, "application/json", body, (size_t) n);
 }
 
 void

@@ -13,10 +13,13 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "auth.h"
+#include "db.h"
 #include "eio_sess.h"
 #include "http_route.h"
 #include "log.h"
 #include "net.h"
+#include "rpc.h"
 #include "opts.h"
 #include "sio_sess.h"
 
@@ -79,6 +82,11 @@ on_terminate(uv_signal_t *h, int signum)
 	draining = true;
 	log_info("received %s: draining", strsignal(signum));
 	net_stop_listening();
+	if (!opts.conformance)
+	{
+		db_stop();
+		rpc_stop();
+	}
 	n = eio_close_all("server shutting down");
 	net_foreach(close_idle_http, NULL);
 	log_info("closed %ld sessions", n);
@@ -125,7 +133,14 @@ main(int argc, char **argv)
 
 	loop = uv_default_loop();
 	eio_init(loop, &opts);
-	sio_init(&opts, NULL);
+	/* outside conformance mode every CONNECT is authenticated (auth.c) with the keys db.c loads */
+	sio_init(&opts, opts.conformance ? NULL : &auth_hooks);
+	if (!opts.conformance)
+	{
+		auth_init(opts.max_conns_per_user);
+		db_start(loop, opts.db);
+		rpc_start(loop, opts.db);
+	}
 	http_route_init(&opts);
 	net_set_opts(&opts);
 	rc = net_listen(loop, opts.listen_host, opts.listen_port);

@@ -11,6 +11,24 @@ static const char *const drop_names[DROP__COUNT] = {
 	"ping_timeout", "connect_timeout", "forbidden_origin"
 };
 
+static const char *const auth_names[AUTH_FAIL__COUNT] = {
+	"UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "TOO_MANY_CONNECTIONS"
+};
+
+const int	metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000};
+
+void
+metrics_observe_latency(int64_t latency_ms)
+{
+	if (latency_ms < 0)
+		latency_ms = 0;			/* clocks of two machines */
+	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++)
+		if (latency_ms <= metrics_latency_bounds[i])
+			metrics_g.latency_le[i]++;
+	metrics_g.latency_sum_ms += (uint64_t) latency_ms;
+	metrics_g.latency_count++;
+}
+
 int
 metrics_render(buf *out)
 {
@@ -55,5 +73,35 @@ metrics_render(buf *out)
 	for (int i = 0; i < DROP__COUNT; i++)
 		buf_printf(out, "roomcast_drops_total{reason=\"%s\"} %llu\n", drop_names[i],
 				   (unsigned long long) m->drops[i]);
+	buf_printf(out, "# HELP roomcast_auth_failures_total CONNECTs refused, by code.\n"
+			   "# TYPE roomcast_auth_failures_total counter\n");
+	for (int i = 0; i < AUTH_FAIL__COUNT; i++)
+		buf_printf(out, "roomcast_auth_failures_total{code=\"%s\"} %llu\n", auth_names[i],
+				   (unsigned long long) m->auth_failures[i]);
+	buf_printf(out,
+			   "# HELP roomcast_db_events_total Events received from the database (NOTIFY and catch-up).\n"
+			   "# TYPE roomcast_db_events_total counter\n"
+			   "roomcast_db_events_total %llu\n"
+			   "# HELP roomcast_deliveries_total Event packets queued to sockets.\n"
+			   "# TYPE roomcast_deliveries_total counter\n"
+			   "roomcast_deliveries_total %llu\n"
+			   "# HELP roomcast_db_reconnects_total Database listener connections lost.\n"
+			   "# TYPE roomcast_db_reconnects_total counter\n"
+			   "roomcast_db_reconnects_total %llu\n"
+			   "# HELP roomcast_rpc_calls_total roomcast.rpc calls answered.\n"
+			   "# TYPE roomcast_rpc_calls_total counter\n"
+			   "roomcast_rpc_calls_total %llu\n"
+			   "# HELP roomcast_commit_to_socket_ms Milliseconds from commit to the packet being queued to the sockets (live events).\n"
+			   "# TYPE roomcast_commit_to_socket_ms histogram\n",
+			   (unsigned long long) m->db_events, (unsigned long long) m->deliveries,
+			   (unsigned long long) m->db_reconnects, (unsigned long long) m->rpc_calls);
+	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++)
+		buf_printf(out, "roomcast_commit_to_socket_ms_bucket{le=\"%d\"} %llu\n", metrics_latency_bounds[i],
+				   (unsigned long long) m->latency_le[i]);
+	buf_printf(out, "roomcast_commit_to_socket_ms_bucket{le=\"+Inf\"} %llu\n"
+			   "roomcast_commit_to_socket_ms_sum %llu\n"
+			   "roomcast_commit_to_socket_ms_count %llu\n",
+			   (unsigned long long) m->latency_count, (unsigned long long) m->latency_sum_ms,
+			   (unsigned long long) m->latency_count);
 	return out->p ? 0 : -1;
 }

@@ -22,6 +22,19 @@ typedef enum metrics_drop
 	DROP__COUNT
 } metrics_drop;
 
+typedef enum metrics_auth
+{
+	AUTH_FAIL_UNAUTHORIZED = 0,
+	AUTH_FAIL_INVALID_TOKEN,
+	AUTH_FAIL_TOKEN_EXPIRED,
+	AUTH_FAIL_TOO_MANY_CONNECTIONS,
+	AUTH_FAIL__COUNT
+} metrics_auth;
+
+/* Upper bounds (ms) of the commit-to-socket latency histogram buckets */
+#define METRICS_LATENCY_BUCKETS 10
+extern const int metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
+
 typedef struct metrics
 {
 	int64_t		tcp_connections;	/* gauge */
@@ -35,7 +48,19 @@ typedef struct metrics
 	uint64_t	bytes_received;
 	uint64_t	bytes_sent;
 	uint64_t	drops[DROP__COUNT];
+	uint64_t	auth_failures[AUTH_FAIL__COUNT];	/* CONNECTs refused, by code */
+	uint64_t	db_events;		/* events taken from NOTIFY or the catch-up */
+	uint64_t	deliveries;		/* event packets queued to sockets */
+	uint64_t	db_reconnects;	/* database listener connections lost */
+	uint64_t	rpc_calls;		/* roomcast.rpc calls answered (ok or error) */
+	/* commit-to-socket latency of live events, ms: cumulative buckets + sum + count */
+	uint64_t	latency_le[METRICS_LATENCY_BUCKETS];
+	uint64_t	latency_sum_ms;
+	uint64_t	latency_count;
 } metrics;
+
+/* Count one event delivered latency_ms after its commit */
+void		metrics_observe_latency(int64_t latency_ms);
 
 extern metrics metrics_g;
 

@@ -4,13 +4,13 @@
 # linked into the unit tests), session logic, and the transport glue on
 # libuv. See docs/notifier.md.
 
-NOTIFIER_CPPFLAGS = -Inotifier
+NOTIFIER_CPPFLAGS = -Inotifier -I$(shell $(PG_CONFIG) --includedir)
 NOTIFIER_CODEC_SRCS = notifier/buf.c notifier/eio_codec.c notifier/sio_codec.c \
 	notifier/sio_json.c notifier/ws_codec.c notifier/http_codec.c
 NOTIFIER_SRCS = $(sort $(wildcard notifier/*.c))
 NOTIFIER_CODEC_OBJS = $(patsubst notifier/%.c,$(BUILD)/notifier/%.o,$(NOTIFIER_CODEC_SRCS))
 NOTIFIER_OBJS = $(patsubst notifier/%.c,$(BUILD)/notifier/%.o,$(NOTIFIER_SRCS))
-NOTIFIER_LIBS = -luv -lcrypto -lm
+NOTIFIER_LIBS = -luv -lpq -lcrypto -lm
 
 all: $(BUILD)/roomcast-notifier
 

@@ -213,6 +213,48 @@ sio_emit(sio_socket *sock, const char *args_json, size_t len)
 	return send_packet(sock->client, SIO_EVENT, nsp_names[sock->nsp], -1, 0, args_json, len);
 }
 
+int
+sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len)
+{
+	return send_packet(sock->client, SIO_ACK, nsp_names[sock->nsp], id, 0, args_json, len);
+}
+
+int
+sio_nsp_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < nsp_count; i++)
+		if (sio_nsp_eq(name, len, nsp_names[i]))
+			return (int) i;
+	return -1;
+}
+
+int
+sio_send_packet(sio_socket *sock, const char *packet, size_t len)
+{
+	return eio_send(sock->client->eio, EIO_MESSAGE, false, packet, len);
+}
+
+void
+sio_disconnect(sio_socket *sock)
+{
+	sio_client *cl = sock->client;
+
+	send_packet(cl, SIO_DISCONNECT, nsp_names[sock->nsp], -1, 0, NULL, 0);
+	for (sio_socket **pp = &cl->sockets; *pp; pp = &(*pp)->next)
+		if (*pp == sock)
+		{
+			*pp = sock->next;
+			break;
+		}
+	socket_free(sock);
+}
+
+const char *
+sio_handshake_token(const sio_socket *sock)
+{
+	return sock->client->eio->hs_token;
+}
+
 /*---- conformance: the reference's socket.emit("auth", socket.handshake.auth) ----*/
 
 /*
@@ -421,6 +463,11 @@ on_event(sio_client *cl, sio_socket *sock, const sio_packet *p, char **att, size
 			for (uint32_t i = 0; i < p->attachments; i++)
 				eio_send(cl->eio, EIO_MESSAGE, true, att[i], att_len[i]);
 		buf_free(&b);
+		return;
+	}
+	if (sio_hooks_g.event && p->type == SIO_EVENT)
+	{
+		sio_hooks_g.event(sock, p);
 		return;
 	}
 	if (!sio_opts->conformance && p->id >= 0)

@@ -40,10 +40,14 @@ typedef struct sio_socket
  * if the client goes away first, sio_socket_gone is called instead.
  * Without a hook every CONNECT is accepted.
  */
+typedef struct sio_packet sio_packet;
+
 typedef struct sio_hooks
 {
 	void		(*connect) (sio_socket *sock, const char *auth, size_t auth_len);
 	void		(*socket_gone) (sio_socket *sock);
+	/* a (non-binary) EVENT on a connected socket; NULL: UNKNOWN_EVENT acks */
+	void		(*event) (sio_socket *sock, const sio_packet *p);
 } sio_hooks;
 
 void		sio_init(const notifier_opts *opts, const sio_hooks *hooks);
@@ -63,7 +67,31 @@ void		sio_connect_reject(sio_socket *sock, const char *data_json);
  */
 int			sio_emit(sio_socket *sock, const char *args_json, size_t len);
 
+/* Acknowledge ack id of sock with args_json, the JSON array of the ack arguments */
+int			sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len);
+
 /* The namespace name of a socket */
 const char *sio_nsp_name(const sio_socket *sock);
+
+/* Index of the configured namespace name[0..len) (as sio_socket.nsp), or -1 */
+int			sio_nsp_index(const char *name, size_t len);
+
+/*
+ * Send an already encoded Socket.IO packet (from sio_encode) to one socket's
+ * client, so a packet for many sockets is encoded once. 0, or -1 when the
+ * client is closed or too slow (it is then closed from a timer, never from
+ * under the caller).
+ */
+int			sio_send_packet(sio_socket *sock, const char *packet, size_t len);
+
+/*
+ * Disconnect one socket from the server side: the client gets a DISCONNECT
+ * packet for its namespace (socket.io-client: "io server disconnect") and
+ * sock is freed (socket_gone is called) before this returns.
+ */
+void		sio_disconnect(sio_socket *sock);
+
+/* The token of the Engine.IO handshake (Bearer header or ?token=), or NULL */
+const char *sio_handshake_token(const sio_socket *sock);
 
 #endif

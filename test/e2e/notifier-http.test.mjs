@@ -12,16 +12,23 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io } from "socket.io-client";
 import { startNotifier } from "./lib/notifier.mjs";
+import { createDb } from "./lib/db.mjs";
 import { connect } from "./lib/rawws.mjs";
 
-let srv;
+let srv, db, token;
 
 before(async () => {
+  // every notifier of this file authenticates against this database (ROOMCAST_DB)
+  db = await createDb("rc_e2e_http");
+  const tenant = await db.addTenant("http");
+  token = await db.token(tenant, await db.addUser(tenant, "h@http.test"));
+  process.env.ROOMCAST_DB = db.conninfo;
   srv = await startNotifier(["--cors-origin", "http://allowed.test", "--connect-timeout", "300"]);
 });
 
 after(async () => {
   await srv.stop();
+  await db.close();
 });
 
 function assertSecurityHeaders(res) {
@@ -42,7 +49,7 @@ test("/healthz answers 200 with status and connection count", async () => {
 });
 
 test("/metrics is Prometheus text and counts connections", async () => {
-  const c = io(srv.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+  const c = io(srv.url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token } });
   await once(c, "connect");
   const res = await fetch(`${srv.url}/metrics`);
   assert.equal(res.status, 200);
@@ -110,13 +117,13 @@ test("an allowed origin, the same origin, and no origin are served, with CORS he
 
 test("default namespaces: / and /notifications connect, others are refused; unknown events get UNKNOWN_EVENT", async () => {
   for (const nsp of ["", "/notifications"]) {
-    const c = io(srv.url + nsp, { transports: ["websocket"], reconnection: false, forceNew: true });
+    const c = io(srv.url + nsp, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token } });
     await once(c, "connect");
     const reply = await c.timeout(2000).emitWithAck("no-such-event", 1);
     assert.equal(reply.error.code, "UNKNOWN_EVENT");
     c.close();
   }
-  const bad = io(srv.url + "/custom", { transports: ["websocket"], reconnection: false, forceNew: true });
+  const bad = io(srv.url + "/custom", { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token } });
   const [err] = await once(bad, "connect_error");
   assert.equal(err.message, "Invalid namespace");
   bad.close();
@@ -133,8 +140,8 @@ test("a session without CONNECT is closed after --connect-timeout", async () => 
 
 test("SIGTERM drains: clients are disconnected (to reconnect elsewhere) and the process exits 0 within 5 s", async () => {
   const own = await startNotifier([]);
-  const ws = io(own.url, { transports: ["websocket"], reconnection: false, forceNew: true });
-  const poll = io(own.url, { transports: ["polling"], reconnection: false, forceNew: true });
+  const ws = io(own.url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token } });
+  const poll = io(own.url, { transports: ["polling"], reconnection: false, forceNew: true, auth: { token } });
   await Promise.all([once(ws, "connect"), once(poll, "connect")]);
   const reasons = Promise.all([once(ws, "disconnect"), once(poll, "disconnect")]);
   const t0 = Date.now();
@@ -223,7 +230,7 @@ test("an HTTP connection idle or stuck in an incomplete request is closed after 
 test("--log-format json writes one JSON object per line, at the chosen level", async () => {
   const own = await startNotifier(["--log-format", "json", "--log-level", "debug"]);
   try {
-    const c = io(own.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    const c = io(own.url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token } });
     await once(c, "connect");
     c.close();
     await sleep(100);
@@ -256,7 +263,7 @@ test("options come from ROOMCAST_* environment variables, and the command line w
   const envOnly = await startNotifier([], { ROOMCAST_NAMESPACES: "/env" });
   try {
     const connects = async (url) => {
-      const c = io(url, { transports: ["websocket"], reconnection: false, forceNew: true });
+      const c = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, auth: { token } });
       const [event, arg] = await Promise.race([
         once(c, "connect").then(() => ["connect"]),
         once(c, "connect_error").then(([e]) => ["error", e.message]),

@@ -1,0 +1,188 @@
+/*
+ * deliver.c — NOTIFY messages to sockets (see deliver.h).
+ *
+ * The packet is `2[/nsp,]["event",data,"pos"]`, built once per event and
+ * handed to each member; only the membership walk is per recipient.
+ */
+#include "deliver.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "log.h"
+#include "metrics.h"
+#include "rc_json.h"
+#include "rooms.h"
+#include "sio_codec.h"
+#include "sio_sess.h"
+
+#define DELIVER_MAX_NOTIFY 8000	/* PostgreSQL's NOTIFY payload limit */
+
+/* Tokens for the largest payload: a token takes at least two bytes but one */
+static rc_json_tok deliver_toks[DELIVER_MAX_NOTIFY / 2 + 2];
+
+/* The STRING value of key in the top-level object, or false */
+static bool
+get_string(const char *js, int key_tok, const char **s, size_t *len)
+{
+	if (key_tok < 0 || deliver_toks[key_tok].type != RC_JSON_STRING || deliver_toks[key_tok].size)
+		return false;			/* our names never need escapes (protocol.md) */
+	*s = js + deliver_toks[key_tok].start;
+	*len = deliver_toks[key_tok].end - deliver_toks[key_tok].start;
+	return true;
+}
+
+/* A UUID string value of key, normalized into out */
+static bool
+get_uuid(const char *js, const char *key, char out[37])
+{
+	const char *s;
+	size_t		len;
+
+	return get_string(js, rc_json_object_get(js, deliver_toks, 0, key), &s, &len) &&
+		rc_uuid_normalize(s, len, out);
+}
+
+deliver_kind
+deliver_parse(const char *payload, size_t len, deliver_event *ev,
+			  char kick_tenant[37], char kick_user[37])
+{
+	int			n,
+				v;
+	const char *tenant;
+	size_t		tenant_len;
+
+	if (len > DELIVER_MAX_NOTIFY ||
+		(n = rc_json_parse(payload, len, deliver_toks, sizeof(deliver_toks) / sizeof(deliver_toks[0]), 0)) < 1 ||
+		deliver_toks[0].type != RC_JSON_OBJECT)
+	{
+		log_warn("NOTIFY roomcast: ignored a payload that is not a JSON object (%zu bytes)", len);
+		return DELIVER_IGNORE;
+	}
+	if ((v = rc_json_object_get(payload, deliver_toks, 0, "c")) >= 0)
+	{
+		if (rc_json_string_eq(payload, &deliver_toks[v], "keys"))
+			return DELIVER_KEYS;
+		if (rc_json_string_eq(payload, &deliver_toks[v], "kick"))
+		{
+			if (get_uuid(payload, "tenant", kick_tenant) && get_uuid(payload, "user", kick_user))
+				return DELIVER_KICK;
+			log_warn("NOTIFY roomcast: kick without a tenant and user UUID ignored");
+		}
+		return DELIVER_IGNORE;	/* kinds, methods: nothing cached here yet */
+	}
+	memset(ev, 0, sizeof(*ev));
+	if ((v = rc_json_object_get(payload, deliver_toks, 0, "p")) < 0 ||
+		deliver_toks[v].type != RC_JSON_NUMBER || !rc_json_int64(payload, &deliver_toks[v], &ev->pos) ||
+		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "t"), &tenant, &tenant_len) ||
+		tenant_len != 36 ||
+		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "r"), &ev->room, &ev->room_len) ||
+		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "n"), &ev->nsp, &ev->nsp_len) ||
+		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "e"), &ev->event, &ev->event_len))
+	{
+		log_warn("NOTIFY roomcast: ignored an event without p, t, r, n, e: %.*s", (int) (len > 200 ? 200 : len), payload);
+		return DELIVER_IGNORE;
+	}
+	ev->tenant = tenant;
+	if ((v = rc_json_object_get(payload, deliver_toks, 0, "ts")) >= 0 && deliver_toks[v].type == RC_JSON_NUMBER)
+		rc_json_int64(payload, &deliver_toks[v], &ev->ts);
+	if ((v = rc_json_object_get(payload, deliver_toks, 0, "big")) >= 0 && deliver_toks[v].type == RC_JSON_TRUE)
+		ev->big = true;
+	else if ((v = rc_json_object_get(payload, deliver_toks, 0, "d")) >= 0)
+	{
+		const rc_json_tok *t = &deliver_toks[v];
+		size_t		q = t->type == RC_JSON_STRING ? 1 : 0;	/* strings exclude their quotes */
+
+		ev->data = payload + t->start - q;
+		ev->data_len = t->end - t->start + 2 * q;
+	}
+	else
+	{
+		ev->data = "null";
+		ev->data_len = 4;
+	}
+	return DELIVER_EVENT;
+}
+
+size_t
+deliver_event_send(const deliver_event *ev)
+{
+	room	   *r = room_find(ev->room, ev->room_len);
+	int			nsp = sio_nsp_index(ev->nsp, ev->nsp_len);
+	buf			args = BUF_INIT;
+	buf			pkt = BUF_INIT;
+	size_t		sent = 0;
+
+	metrics_g.db_events++;
+	if (r == NULL || nsp < 0 || ev->data == NULL)
+		return 0;
+	/* a room name always starts with its tenant: tenant:{t}[:…] */
+	if (ev->room_len < 43 || memcmp(ev->room, "tenant:", 7) != 0 || memcmp(ev->room + 7, ev->tenant, 36) != 0)
+	{
+		log_warn("event %lld: room %.*s is not a room of tenant %.36s; dropped",
+				 (long long) ev->pos, (int) ev->room_len, ev->room, ev->tenant);
+		return 0;
+	}
+	buf_append_str(&args, "[\"");
+	buf_append(&args, ev->event, ev->event_len);
+	buf_append_str(&args, "\",");
+	buf_append(&args, ev->data, ev->data_len);
+	buf_printf(&args, ",\"%lld\"]", (long long) ev->pos);
+	if (args.p == NULL || sio_encode(&pkt, SIO_EVENT, ev->nsp, ev->nsp_len, -1, 0, args.p, args.len) < 0)
+	{
+		log_error("event %lld: out of memory encoding it; not delivered", (long long) ev->pos);
+		buf_free(&args);
+		buf_free(&pkt);
+		return 0;
+	}
+	for (room_member *m = room_first(r); m; m = m->next)
+	{
+		auth_user  *u = m->sock->user;
+
+		if (m->sock->nsp != nsp || m->sock->state != SIO_S_CONNECTED || u == NULL ||
+			memcmp(u->tenant, ev->tenant, 36) != 0)
+			continue;
+		if (sio_send_packet(m->sock, pkt.p, pkt.len) == 0)
+			sent++;
+	}
+	buf_free(&args);
+	buf_free(&pkt);
+	metrics_g.deliveries += sent;
+	if (ev->ts > 0 && sent > 0)
+	{
+		struct timeval tv;
+
+		gettimeofday(&tv, NULL);
+		metrics_observe_latency((int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000 - ev->ts);
+	}
+	return sent;
+}
+
+size_t
+deliver_kick(const char *tenant, const char *user)
+{
+	char		name[128];
+	room	   *r;
+	size_t		n,
+				i = 0;
+	sio_socket **socks;
+
+	snprintf(name, sizeof(name), "tenant:%s:user:%s", tenant, user);
+	r = room_find(name, strlen(name));
+	if ((n = room_size(r)) == 0)
+		return 0;
+	/* collect first: each disconnect frees that socket's memberships */
+	socks = malloc(n * sizeof(*socks));
+	if (socks == NULL)
+		return 0;
+	for (room_member *m = room_first(r); m && i < n; m = m->next)
+		socks[i++] = m->sock;
+	for (size_t k = 0; k < i; k++)
+		sio_disconnect(socks[k]);
+	free(socks);
+	log_info("kicked %zu sockets of user %s in tenant %s", i, user, tenant);
+	return i;
+}
