@@ -5,6 +5,7 @@
  *   /engine.io/...   Engine.IO echo, only with --conformance
  *   /healthz         {"status","db","redis","connections"}
  *   /metrics         Prometheus text
+ *   anything else    a file of --static DIR (http_static.c), else 404
  *
  * Origins: a request without Origin (not a browser) is allowed. A browser
  * origin is allowed if it is listed in --cors-origin (or the list is "*"),
@@ -18,6 +19,7 @@
 
 #include "db.h"
 #include "eio_sess.h"
+#include "http_static.h"
 #include "metrics.h"
 
 static const notifier_opts *route_opts;
@@ -144,6 +146,11 @@ http_route(net_conn *c, const http_request *req, char *body, size_t body_len)
 				buf_free(&b);
 				return;
 			}
+		}
+		if (static_enabled() && !upgrade)
+		{
+			static_respond(c, req);
+			return;
 		}
 		net_http_respond(c, 404, "text/plain", "not found", 9);
 		return;

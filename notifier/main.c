@@ -17,6 +17,7 @@
 #include "db.h"
 #include "eio_sess.h"
 #include "http_route.h"
+#include "http_static.h"
 #include "log.h"
 #include "net.h"
 #include "rpc.h"
@@ -126,8 +127,8 @@ main(int argc, char **argv)
 		log_error("--tls-cert/--tls-key: TLS is not built into this version; terminate TLS in a reverse proxy");
 		return 2;
 	}
-	if (opts.static_dir)
-		log_warn("--static %s: static files are not served by this version", opts.static_dir);
+	if (static_init(opts.static_dir) != 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 

@@ -280,8 +280,10 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 static const char security_headers[] =
 "X-Content-Type-Options: nosniff\r\n"
 "X-Frame-Options: DENY\r\n"
-"Referrer-Policy: strict-origin-when-cross-origin\r\n"
-"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n";
+"Referrer-Policy: strict-origin-when-cross-origin\r\n";
+
+/* The CSP of API responses: nothing they return may load or run anything */
+static const char api_csp[] = "default-src 'none'; frame-ancestors 'none'";
 
 /* Resume buffered requests of connections whose held request was answered */
 static void
@@ -309,6 +311,13 @@ void
 net_http_respond_ex(net_conn *c, int status, const char *ctype, const char *extra,
 					const char *body, size_t len)
 {
+	net_http_respond_page(c, status, ctype, NULL, extra, body, len, false);
+}
+
+void
+net_http_respond_page(net_conn *c, int status, const char *ctype, const char *csp,
+					  const char *extra, const char *body, size_t len, bool head_only)
+{
 	buf			h = BUF_INIT;
 
 	if (c->closed || c->kind != NET_HTTP)
@@ -316,8 +325,9 @@ net_http_respond_ex(net_conn *c, int status, const char *ctype, const char *extr
 	buf_printf(&h, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
 	if (ctype)
 		buf_printf(&h, "Content-Type: %s\r\n", ctype);
-	buf_printf(&h, "Content-Length: %zu\r\nConnection: %s\r\nCache-Control: no-store\r\n%s",
-			   len, c->keep_alive ? "keep-alive" : "close", security_headers);
+	buf_printf(&h, "Content-Length: %zu\r\nConnection: %s\r\nCache-Control: no-store\r\n%s"
+			   "Content-Security-Policy: %s\r\n",
+			   len, c->keep_alive ? "keep-alive" : "close", security_headers, csp ? csp : api_csp);
 	if (c->cors_origin)
 		buf_printf(&h, "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
 				   c->cors_origin);
@@ -325,7 +335,7 @@ net_http_respond_ex(net_conn *c, int status, const char *ctype, const char *extr
 		buf_append_str(&h, extra);
 	buf_append(&h, "\r\n", 2);
 	if (h.p)
-		conn_write2(c, h.p, h.len, body, len);
+		conn_write2(c, h.p, h.len, body, head_only ? 0 : len);
 	buf_free(&h);
 	free(c->cors_origin);
 	c->cors_origin = NULL;

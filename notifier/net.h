@@ -70,6 +70,14 @@ void		net_foreach(void (*fn) (net_conn *c, void *arg), void *arg);
 void		net_http_respond(net_conn *c, int status, const char *ctype, const char *body, size_t len);
 
 /*
+ * Like net_http_respond, for pages: csp replaces the API Content-Security-Policy
+ * (NULL keeps it), extra adds header lines ("Name: value\r\n"...), and
+ * head_only sends the headers of body (its Content-Length) without the body.
+ */
+void		net_http_respond_page(net_conn *c, int status, const char *ctype, const char *csp,
+								  const char *extra, const char *body, size_t len, bool head_only);
+
+/*
  * Answer a WebSocket upgrade request with 101 and switch c to WebSocket
  * framing; req is the upgrade request. Returns 0 or -1 (bad key: a 400 was sent).
  */
