@@ -320,6 +320,15 @@ db_catchup_page(PGresult *res)
 	return rows < DB_CATCHUP_PAGE;
 }
 
+/* Remember pos as delivered: the catch-up after a reconnect starts after it */
+static void
+db_delivered(int64_t pos)
+{
+	if (pos > db_last_pos)
+		db_last_pos = pos;
+	db_anchored = true;
+}
+
 /* Enter READY (after the connect sequence or a query) and deliver what waits */
 static void
 db_ready(void)
@@ -386,6 +395,7 @@ db_on_result(PGresult *res)
 					}
 					else
 						log_warn("event %lld: its data is gone from the log; not delivered", (long long) ev.pos);
+					db_delivered(ev.pos);
 				}
 				PQfreemem(db_pending);
 				db_pending = NULL;
@@ -420,13 +430,14 @@ db_notification(PGnotify *n)
 		case DELIVER_EVENT:
 			if (db_anchored && ev.pos <= db_last_pos)
 				break;			/* already delivered by the catch-up */
-			db_last_pos = ev.pos;
-			db_anchored = true;
 			if (!ev.big)
 			{
 				deliver_event_send(&ev);
+				db_delivered(ev.pos);
 				break;
 			}
+			/* big: pos counts as delivered only once the data came (a lost connection
+			 * in between fetches it again with the catch-up) */
 			memcpy(t, ev.tenant, 36);
 			t[36] = '\0';
 			snprintf(pos, sizeof(pos), "%lld", (long long) ev.pos);

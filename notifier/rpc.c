@@ -7,6 +7,8 @@
  * connection is down a request is answered UNAVAILABLE at once (the client
  * may retry) rather than queued without bound. A request whose socket went
  * away still runs (its effects are the database's) but is not answered.
+ * The same connection runs roomcast.maintain() when it first connects and
+ * every 10 minutes, so the LISTEN connection never waits for it.
  */
 #include "rpc.h"
 
@@ -26,6 +28,7 @@
 #define RPC_QUEUE_MAX 10000
 #define RPC_BACKOFF_MAX_MS 30000
 #define RPC_MAX_NAME 64
+#define RPC_MAINTAIN_MS (10 * 60 * 1000)	/* docs/sql-events.md: every 10 minutes */
 
 typedef enum rpc_state
 {
@@ -40,7 +43,8 @@ typedef enum rpc_kind
 	RPC_GENERIC = 0,			/* ack [result] */
 	RPC_JOIN,					/* join the room of the result, room-joined, user-joined */
 	RPC_LEAVE,					/* leave it, user-left */
-	RPC_UNREAD					/* also emit notification:unread_count */
+	RPC_UNREAD,					/* also emit notification:unread_count */
+	RPC_MAINTAIN				/* SELECT roomcast.maintain(): no socket, no token */
 } rpc_kind;
 
 typedef struct rpc_req
@@ -61,6 +65,8 @@ static uv_poll_t *rpc_poll;
 static int	rpc_poll_fd = -1;
 static int	rpc_poll_events;
 static uv_timer_t rpc_timer;
+static uv_timer_t rpc_maint_timer;	/* roomcast.maintain() every RPC_MAINTAIN_MS */
+static bool rpc_maint_started;
 static rpc_state rpc_st = RPC_DOWN;
 static uint32_t rpc_backoff_ms;
 static rpc_req *rpc_head,
@@ -254,6 +260,27 @@ rpc_socket_gone(sio_socket *sock)
 			r->sock = NULL;
 }
 
+/* Queue SELECT roomcast.maintain() (partitions ahead, retention); no answer */
+static void
+rpc_maintain(uv_timer_t *t)
+{
+	rpc_req    *r;
+
+	(void) t;
+	if (rpc_st < RPC_IDLE || rpc_queued >= RPC_QUEUE_MAX || (r = calloc(1, sizeof(*r) + 3)) == NULL)
+		return;					/* the next tick tries again */
+	r->ack = -1;
+	r->kind = RPC_MAINTAIN;
+	r->method = r->args = r->token = (char *) (r + 1);
+	if (rpc_tail)
+		rpc_tail->next = r;
+	else
+		rpc_head = r;
+	rpc_tail = r;
+	rpc_queued++;
+	rpc_next();
+}
+
 /*---- the connection ----*/
 
 static void
@@ -341,7 +368,9 @@ rpc_next(void)
 	params[0] = rpc_head->token;
 	params[1] = rpc_head->method;
 	params[2] = rpc_head->args;
-	if (!PQsendQueryParams(rpc_conn, "SELECT roomcast.rpc($1, $2, $3::jsonb)::text", 3, NULL, params, NULL, NULL, 0))
+	if (rpc_head->kind == RPC_MAINTAIN ?
+		!PQsendQueryParams(rpc_conn, "SELECT roomcast.maintain()::text", 0, NULL, NULL, NULL, NULL, 0) :
+		!PQsendQueryParams(rpc_conn, "SELECT roomcast.rpc($1, $2, $3::jsonb)::text", 3, NULL, params, NULL, NULL, 0))
 	{
 		rpc_fail("sending a query");
 		return;
@@ -357,6 +386,19 @@ rpc_on_result(PGresult *res)
 {
 	rpc_req    *r = rpc_head;
 
+	if (r->kind == RPC_MAINTAIN)
+	{
+		if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			log_info("maintain: %s", PQgetvalue(res, 0, 0));
+		else
+			log_warn("maintain failed: %s", res ? PQresultErrorMessage(res) : PQerrorMessage(rpc_conn));
+		if (res)
+			PQclear(res);
+		rpc_pop();
+		rpc_st = RPC_IDLE;
+		rpc_next();
+		return;
+	}
 	metrics_g.rpc_calls++;
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 	{
@@ -400,9 +442,17 @@ rpc_connect_step(void)
 			rpc_backoff_ms = 0;
 			rpc_st = RPC_IDLE;
 			if (rpc_watch(UV_READABLE) < 0)
+			{
 				rpc_fail("watching the connection");
-			else
-				rpc_next();
+				return;
+			}
+			if (!rpc_maint_started)
+			{
+				/* the first run right away: the log's partitions for the coming days */
+				rpc_maint_started = true;
+				uv_timer_start(&rpc_maint_timer, rpc_maintain, 0, RPC_MAINTAIN_MS);
+			}
+			rpc_next();
 			return;
 		default:
 			rpc_fail("connecting");
@@ -494,6 +544,8 @@ rpc_start(uv_loop_t *loop, const char *conninfo)
 	rpc_conninfo = strdup(conninfo ? conninfo : "");
 	uv_timer_init(loop, &rpc_timer);
 	uv_unref((uv_handle_t *) &rpc_timer);
+	uv_timer_init(loop, &rpc_maint_timer);
+	uv_unref((uv_handle_t *) &rpc_maint_timer);
 	rpc_connect();
 }
 
@@ -502,6 +554,7 @@ rpc_stop(void)
 {
 	rpc_stopping = true;
 	uv_timer_stop(&rpc_timer);
+	uv_timer_stop(&rpc_maint_timer);
 	if (rpc_conn)
 		rpc_fail("shutting down");
 }

@@ -8,12 +8,17 @@ import { startNotifier, freePort } from "./lib/notifier.mjs";
 import { createDb } from "./lib/db.mjs";
 import { connectAs, connectCode } from "./lib/sockets.mjs";
 
-let db, srv, tenant, user;
+let db, srv, tenant, user, partition;
 
 before(async () => {
   db = await createDb("rc_e2e_auth");
   tenant = await db.addTenant("auth-a");
   user = await db.addUser(tenant, "ann@auth.test", "admin");
+  // for the maintain() test: the event-log partition three days ahead is missing at start
+  const { rows } = await db.sql(
+    "SELECT 'roomcast.events_' || to_char((now() AT TIME ZONE 'UTC') + interval '3 days', 'YYYYMMDD') AS p");
+  partition = rows[0].p;
+  await db.sql(`DROP TABLE IF EXISTS ${partition}`);
   srv = await startNotifier(["--db", db.conninfo]);
 });
 
@@ -118,6 +123,11 @@ test("--max-conns-per-user: further CONNECTs to a namespace get TOO_MANY_CONNECT
     for (const s of open) s.close();
     await own.stop();
   }
+});
+
+test("the notifier runs roomcast.maintain() when it connects: the missing partition is created", async () => {
+  const exists = async () => (await db.sql("SELECT to_regclass($1) IS NOT NULL AS e", [partition])).rows[0].e;
+  assert.equal(await eventually(exists, (e) => e === true), true, `${partition} created`);
 });
 
 test("without a reachable database: /healthz 503 and every CONNECT is refused UNAUTHORIZED", async () => {
