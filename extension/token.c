@@ -18,8 +18,6 @@
 #include "token.h"
 #include "jsonconv.h"
 
-#include <time.h>
-
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
@@ -63,11 +61,25 @@ static int	rc_nkeys = 0;
 static bool rc_keys_valid = false;
 static Oid	rc_keys_relid = InvalidOid;
 
-/* Seconds since the epoch by the verifier's clock */
+/* Convert a timestamptz to seconds since the Unix epoch */
+static int64
+TimestampToEpoch(TimestampTz ts)
+{
+	return ts / USECS_PER_SEC +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+/*
+ * Seconds since the epoch by the verifier's clock. The same clock as
+ * clock_timestamp(), which stamps retired_at: time(NULL) reads glibc's
+ * coarse clock, which can lag a few milliseconds behind, so a key retired
+ * just after a second boundary looked active for those milliseconds.
+ */
 int64
 RcTokenNow(void)
 {
-	return rc_clock_override > 0 ? (int64) rc_clock_override : (int64) time(NULL);
+	return rc_clock_override > 0 ? (int64) rc_clock_override :
+		TimestampToEpoch(GetCurrentTimestamp());
 }
 
 const char *
@@ -99,14 +111,6 @@ KeysInvalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == rc_keys_relid || rc_keys_relid == InvalidOid)
 		rc_keys_valid = false;
-}
-
-/* Convert a timestamptz to seconds since the Unix epoch */
-static int64
-TimestampToEpoch(TimestampTz ts)
-{
-	return ts / USECS_PER_SEC +
-		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
 /*
