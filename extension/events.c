@@ -270,7 +270,7 @@ FlushEvents(void)
 			   *datas;
 	char	  **payloads;
 	Datum		values[8];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	StringInfoData buf;
 	char		tenant_text[RC_UUID_LEN + 1];
 	Oid			pos_seq;
@@ -346,10 +346,10 @@ FlushEvents(void)
 	/* No portal is left at pre-commit: SPI needs a snapshot of its own */
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	EnsurePartition(now);
 	RcPlanExec(&insert_plan, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	SPI_finish();
 	PopActiveSnapshot();
 

@@ -132,7 +132,7 @@ SendOne(const pg_uuid_t *tenant, const pg_uuid_t *user, text *type, text *title,
 	int64		ms;
 	Datum		values[9];
 	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		isnull;
 	int32		unread;
 	StringInfoData buf;
@@ -152,9 +152,9 @@ SendOne(const pg_uuid_t *tenant, const pg_uuid_t *user, text *type, text *title,
 		if (values[i] == (Datum) 0)
 			nulls[i] = 'n';
 
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&send_plan, values, nulls, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	unread = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	RcUuidOut(id_out, idtext);
@@ -281,12 +281,12 @@ static int32
 ReadCounter(const RcIdentity *ident)
 {
 	Datum		values[2] = {UUIDPGetDatum(&ident->tenant), UUIDPGetDatum(&ident->user)};
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		isnull;
 
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&count_plan, values, NULL, true, 1);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	if (SPI_processed == 0)
 		return 0;
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -314,12 +314,12 @@ static int32
 Decrement(const RcIdentity *ident, int n)
 {
 	Datum		values[3] = {UUIDPGetDatum(&ident->tenant), UUIDPGetDatum(&ident->user), Int32GetDatum(n)};
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		isnull;
 
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&decrement_plan, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	if (SPI_processed != 1)
 		elog(ERROR, "roomcast: inbox counter missing for a user with unread notifications");
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -339,7 +339,7 @@ RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 	pg_uuid_t  *set = UuidSet(ids, &n);
 	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
 	Datum		values[3];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	int			changed;
 	StringInfoData buf;
 
@@ -351,9 +351,9 @@ RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 	values[2] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&mark_plan, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	changed = (int) SPI_processed;
 	if (changed == 0)
 	{
@@ -389,14 +389,14 @@ int
 RcInboxMarkAllRead(const RcIdentity *ident, int32 *unread)
 {
 	Datum		values[2] = {UUIDPGetDatum(&ident->tenant), UUIDPGetDatum(&ident->user)};
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		isnull;
 	int			changed;
 
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&mark_all_plan, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	changed = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	*unread = changed > 0 ? Decrement(ident, changed) : ReadCounter(ident);
 	SPI_finish();
@@ -428,7 +428,7 @@ RcInboxRecent(const RcIdentity *ident, int lim, TimestampTz since, const pg_uuid
 	pg_uuid_t	upper,
 				lower;
 	Datum		values[6];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		isnull;
 	Datum		result;
 
@@ -463,9 +463,9 @@ RcInboxRecent(const RcIdentity *ident, int lim, TimestampTz since, const pg_uuid
 	values[5] = Int32GetDatum(lim);
 
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&recent_plan, values, NULL, true, 1);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	result = SPI_datumTransfer(result, false, -1);
 	SPI_finish();
@@ -491,7 +491,7 @@ archive(PG_FUNCTION_ARGS)
 	pg_uuid_t  *set;
 	Datum	   *elems;
 	Datum		values[3];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	int32		unread = 0;
 
 	RcIdentityRequireUser(&ident);
@@ -506,9 +506,9 @@ archive(PG_FUNCTION_ARGS)
 	values[2] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&archive_plan, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	archived = (int) SPI_processed;
 	for (int i = 0; i < archived; i++)
 	{

@@ -70,23 +70,6 @@ RcPlanExec(RcPlan *p, Datum *values, const char *nulls, bool read_only, long cou
 	return rc;
 }
 
-void
-RcAsOwnerBegin(RcOwnerSwitch *sw)
-{
-	/* the same owner as RcBecomeOwner (roomcast.c); also restricted */
-	Oid			owner = RcOwnerOid();
-
-	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_sec);
-	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-}
-
-void
-RcAsOwnerEnd(const RcOwnerSwitch *sw)
-{
-	SetUserIdAndSecContext(sw->saved_user, sw->saved_sec);
-}
-
 /*
  * Cache slot layout: cache[0] is the oid, and the epoch it was read in is
  * kept alongside in a small table keyed by the slot address.

@@ -35,24 +35,7 @@ typedef struct RcPlan
 extern int	RcPlanExec(RcPlan *p, Datum *values, const char *nulls,
 					   bool read_only, long count);
 
-/* The saved user of RcAsOwnerBegin, restored by RcAsOwnerEnd */
-typedef struct RcOwnerSwitch
-{
-	Oid			saved_user;
-	int			saved_sec;
-} RcOwnerSwitch;
-
-/*
- * Run the following table access as the owner of the extension's tables
- * (RcOwnerOid: the superuser that created the extension), in a restricted
- * security context.
- * The extension's tables are written only this way, so their invariants
- * (exact counters, commit-ordered log) cannot be broken by direct DML;
- * every statement run like this carries explicit tenant predicates. An
- * error in between is fine: (sub)transaction abort restores the user.
- */
-extern void RcAsOwnerBegin(RcOwnerSwitch *sw);
-extern void RcAsOwnerEnd(const RcOwnerSwitch *sw);
+/* Acting as the owner of the extension's tables: RcBecomeOwner in roomcast.h */
 
 /* The oid of relation roomcast.<name>, cached per backend */
 extern Oid	RcRelid(const char *name, Oid *cache);

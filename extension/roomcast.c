@@ -64,7 +64,8 @@ RcBecomeOwner(RcSavedUser *saved)
 	Oid			owner = RcOwnerOid();
 
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 }
 
 /* Return to the user saved by RcBecomeOwner */

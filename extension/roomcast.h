@@ -34,9 +34,13 @@ typedef struct RcSavedUser
 } RcSavedUser;
 
 /*
- * Act as the owner of the extension's tables (to read signing keys and
- * refresh tokens, which callers cannot) until RcRestoreUser. An error in
- * between is safe: transaction abort restores the user.
+ * Act as the owner of the extension's tables (RcOwnerOid: the superuser
+ * that created the extension), in a restricted security context, until
+ * RcRestoreUser. Signing keys, refresh tokens, the event log and the inbox
+ * are read and written only this way, so callers cannot touch them
+ * directly and their invariants (exact counters, commit-ordered log) hold;
+ * every statement run like this carries explicit tenant predicates. An
+ * error in between is safe: (sub)transaction abort restores the user.
  */
 extern void RcBecomeOwner(RcSavedUser *saved);
 extern void RcRestoreUser(const RcSavedUser *saved);

@@ -278,16 +278,16 @@ static RcPlan kind_lookup = {
 static bool
 LookupKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len, Oid *policy)
 {
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	Datum		values[2];
 	bool		found = false;
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PointerGetDatum(cstring_to_text_with_len(kind, kind_len));
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&kind_lookup, values, NULL, true, 1);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -381,7 +381,7 @@ register_room_kind(PG_FUNCTION_ARGS)
 	const pg_uuid_t *tenant = &rc_nil_uuid;
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	char		t[RC_UUID_LEN + 1];
 
 	if (PG_ARGISNULL(0))
@@ -399,9 +399,9 @@ register_room_kind(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		nulls[2] = 'n';
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&kind_upsert, values, nulls, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	SPI_finish();
 
 	RcUuidOut(tenant, t);
@@ -422,16 +422,16 @@ unregister_room_kind(PG_FUNCTION_ARGS)
 	RcIdentity	ident;
 	const pg_uuid_t *tenant = RcIdentityGet(&ident) ? &ident.tenant : &rc_nil_uuid;
 	Datum		values[2];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		found;
 	char		t[RC_UUID_LEN + 1];
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PG_GETARG_DATUM(0);
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&kind_delete, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	found = SPI_processed > 0;
 	SPI_finish();
 	if (found)

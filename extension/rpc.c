@@ -141,7 +141,7 @@ RecordSocketRoom(Jsonb *args, const char *room, bool join)
 	JsonbValue *v = ArgGet(args, "pid");
 	RcIdentity	ident;
 	Datum		values[4];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	size_t		len;
 
 	if (v == NULL)
@@ -160,9 +160,9 @@ RecordSocketRoom(Jsonb *args, const char *room, bool join)
 	values[2] = PointerGetDatum(cstring_to_text(room));
 	values[3] = UUIDPGetDatum(&ident.user);
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(join ? &socket_join : &socket_leave, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	SPI_finish();
 }
 
@@ -266,16 +266,16 @@ LookupMethod(const char *method)
 {
 	RcIdentity	ident;
 	Datum		values[2];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	Oid			fn = InvalidOid;
 
 	RcIdentityRequire(&ident);
 	values[0] = UUIDPGetDatum(&ident.tenant);
 	values[1] = PointerGetDatum(cstring_to_text(method));
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&method_lookup, values, NULL, true, 1);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -388,7 +388,7 @@ register_method(PG_FUNCTION_ARGS)
 	RcIdentity	ident;
 	const pg_uuid_t *tenant;
 	Datum		values[3];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	char		t[RC_UUID_LEN + 1];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -408,9 +408,9 @@ register_method(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(name);
 	values[2] = PG_GETARG_DATUM(1);
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&method_upsert, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	SPI_finish();
 
 	RcUuidOut(tenant, t);
@@ -426,16 +426,16 @@ unregister_method(PG_FUNCTION_ARGS)
 	RcIdentity	ident;
 	const pg_uuid_t *tenant = RegistrationTenant(&ident);
 	Datum		values[2];
-	RcOwnerSwitch sw;
+	RcSavedUser sw;
 	bool		found;
 	char		t[RC_UUID_LEN + 1];
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PG_GETARG_DATUM(0);
 	SPI_connect();
-	RcAsOwnerBegin(&sw);
+	RcBecomeOwner(&sw);
 	RcPlanExec(&method_delete, values, NULL, false, 0);
-	RcAsOwnerEnd(&sw);
+	RcRestoreUser(&sw);
 	found = SPI_processed > 0;
 	SPI_finish();
 	if (found)
