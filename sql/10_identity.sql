@@ -26,15 +26,15 @@ INSERT INTO roomcast.users (tenant_id, id, email, role, status) VALUES
     ('22222222-2222-2222-2222-222222222222', 'bbbbbbbb-0000-0000-0000-000000000001', 'gil@globex.test', 'member', 'active');
 
 -- Key validation.
-SELECT try($$SELECT roomcast.add_signing_key('short', '\x0102')$$);
-SELECT try($$SELECT roomcast.add_signing_key('rs', decode(repeat('aa', 32), 'hex'), 'RS256')$$);
-SELECT try($$SELECT roomcast.add_signing_key('bad kid!', decode(repeat('aa', 32), 'hex'))$$);
-SELECT try($$SELECT roomcast.retire_signing_key('nope')$$);
+SELECT err($$SELECT roomcast.add_signing_key('short', '\x0102')$$);
+SELECT err($$SELECT roomcast.add_signing_key('rs', decode(repeat('aa', 32), 'hex'), 'RS256')$$);
+SELECT err($$SELECT roomcast.add_signing_key('bad kid!', decode(repeat('aa', 32), 'hex'))$$);
+SELECT err($$SELECT roomcast.retire_signing_key('nope')$$);
 
 -- No identity: RC401 everywhere.
-SELECT try('SELECT roomcast.current_tenant()::text');
-SELECT try('SELECT roomcast.current_user_id()::text');
-SELECT try('SELECT roomcast.current_role()');
+SELECT err('SELECT roomcast.current_tenant()::text');
+SELECT err('SELECT roomcast.current_user_id()::text');
+SELECT err('SELECT roomcast.current_role()');
 
 -- set_identity and current_* (transaction-local).
 BEGIN;
@@ -48,19 +48,19 @@ SELECT roomcast.current_tenant(), roomcast.current_user_id() IS NULL AS no_user,
 ROLLBACK TO SAVEPOINT s;
 SELECT roomcast.current_tenant();
 COMMIT;
-SELECT try('SELECT roomcast.current_tenant()::text') AS after_commit;
+SELECT err('SELECT roomcast.current_tenant()::text') AS after_commit;
 -- Unknown and disabled users are refused.
-SELECT try($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', 'aaaaaaaa-0000-0000-0000-00000000dead')$$);
-SELECT try($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', 'aaaaaaaa-0000-0000-0000-000000000002')$$);
-SELECT try($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', NULL, 'a/b')$$);
+SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', 'aaaaaaaa-0000-0000-0000-00000000dead')$$);
+SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', 'aaaaaaaa-0000-0000-0000-000000000002')$$);
+SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', NULL, 'a/b')$$);
 -- The identity cannot be forged with SET by an ordinary role.
 CREATE ROLE rc_plain LOGIN;
 SET ROLE rc_plain;
-SELECT try($$SELECT set_config('roomcast.identity', '11111111-1111-1111-1111-111111111111//admin', true)$$);
-SELECT try($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111')$$);
-SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
-SELECT try($$SELECT roomcast.add_signing_key('x', decode(repeat('aa', 32), 'hex'))$$);
-SELECT try('SELECT count(*)::text FROM roomcast.signing_keys');
+SELECT err($$SELECT set_config('roomcast.identity', '11111111-1111-1111-1111-111111111111//admin', true)$$);
+SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111')$$);
+SELECT err($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
+SELECT err($$SELECT roomcast.add_signing_key('x', decode(repeat('aa', 32), 'hex'))$$);
+SELECT err('SELECT count(*)::text FROM roomcast.signing_keys');
 RESET ROLE;
 
 -- sign: iat and exp are added, kid names the newest key, verify round-trips.
@@ -69,17 +69,17 @@ SELECT roomcast.verify(roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-0000000000
 SELECT (c->>'exp')::bigint - (c->>'iat')::bigint AS ttl_seconds
   FROM roomcast.verify(roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}', '1 hour')) c;
 SELECT convert_from(decode(translate(split_part(roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}'), '.', 1), '-_', '+/') || '==', 'base64'), 'UTF8')::jsonb AS header;
-SELECT try($$SELECT roomcast.sign('{"sub":"not-a-uuid","tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
-SELECT try($$SELECT roomcast.sign('{"tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
-SELECT try($$SELECT roomcast.sign('[1,2]')$$);
-SELECT try($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
+SELECT err($$SELECT roomcast.sign('{"sub":"not-a-uuid","tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
+SELECT err($$SELECT roomcast.sign('{"tenantId":"11111111-1111-1111-1111-111111111111"}')$$);
+SELECT err($$SELECT roomcast.sign('[1,2]')$$);
+SELECT err($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
     'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 7000)))$$) AS too_large;
 -- A payload under the payload limit whose token would not fit what verify accepts.
-SELECT try($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
+SELECT err($$SELECT roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
     'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 6000)))$$) AS token_too_large;
 SELECT roomcast.verify(roomcast.sign(jsonb_build_object('sub', 'aaaaaaaa-0000-0000-0000-000000000001',
     'tenantId', '11111111-1111-1111-1111-111111111111', 'pad', repeat('x', 5700))))->>'sub' AS large_token_verifies;
-SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}', '-1 minute')$$);
+SELECT err($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}', '-1 minute')$$);
 
 -- A token made by pgcrypto (an independent implementation) verifies, for all three algorithms.
 SELECT roomcast.verify(forge('{"alg":"HS256","typ":"JWT","kid":"k256"}',
@@ -99,86 +99,86 @@ SELECT roomcast.verify(forge('{"alg":"HS256","kid":"k256"}',
 -- Every rejection of SPEC §1.
 \set good_payload '{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111","exp":4102444800}'
 \set k256 '''\\xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1'''
-SELECT 'alg none' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'alg none' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     b64url('{"alg":"none"}') || '.' || b64url(convert_to(:'good_payload', 'UTF8')) || '.'));
-SELECT 'alg none, signed' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'alg none, signed' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"none","kid":"k256"}', :'good_payload', :k256)));
-SELECT 'alg RS256' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'alg RS256' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"RS256","kid":"k256"}', :'good_payload', :k256)));
-SELECT 'alg lowercase' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'alg lowercase' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"hs256","kid":"k256"}', :'good_payload', :k256)));
-SELECT 'alg missing' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'alg missing' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"kid":"k256"}', :'good_payload', :k256)));
-SELECT 'alg swapped' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'alg swapped' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS512","kid":"k256"}', :'good_payload', :k256, 'sha512')));
-SELECT 'tampered payload' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'tampered payload' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     split_part(forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256), '.', 1) || '.' ||
     b64url(convert_to(replace(:'good_payload', '11111111-1111', '22222222-2222'), 'UTF8')) || '.' ||
     split_part(forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256), '.', 3)));
-SELECT 'bad signature' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'bad signature' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', :'good_payload', decode(repeat('a2', 32), 'hex'))));
-SELECT 'expired' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'expired' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '4102444800', '1000000000'), :k256)));
-SELECT 'exp missing' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'exp missing' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', ',"exp":4102444800', ''), :k256)));
-SELECT 'exp a string' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'exp a string' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '4102444800', '"4102444800"'), :k256)));
-SELECT 'nbf ahead' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'nbf ahead' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '}', ',"nbf":4102440000}'), :k256)));
-SELECT 'tenant missing' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'tenant missing' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', '{"sub":"aaaaaaaa-0000-0000-0000-000000000001","exp":4102444800}', :k256)));
-SELECT 'user missing' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'user missing' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', '{"tenantId":"11111111-1111-1111-1111-111111111111","exp":4102444800}', :k256)));
-SELECT 'user not a uuid' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'user not a uuid' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', 'aaaaaaaa-0000-0000-0000-000000000001', 'ann'), :k256)));
-SELECT 'tenant a number' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'tenant a number' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '"11111111-1111-1111-1111-111111111111"', '42'), :k256)));
-SELECT 'unknown kid' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'unknown kid' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"nope"}', :'good_payload', :k256)));
-SELECT 'bad base64url' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'bad base64url' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     replace(forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256), 'eyJ', 'ey!')));
-SELECT 'padding' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'padding' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256) || '='));
-SELECT 'two parts' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'two parts' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     split_part(forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256), '.', 1) || '.' ||
     split_part(forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256), '.', 2)));
-SELECT 'four parts' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'four parts' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256) || '.x'));
-SELECT 'empty' AS case, try($$SELECT roomcast.verify('')$$);
-SELECT 'duplicate keys' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'empty' AS case, err($$SELECT roomcast.verify('')$$);
+SELECT 'duplicate keys' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '}', ',"sub":"aaaaaaaa-0000-0000-0000-000000000002"}'), :k256)));
-SELECT 'escaped duplicate key' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'escaped duplicate key' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', replace(:'good_payload', '}', E',"s\\u0075b":"aaaaaaaa-0000-0000-0000-000000000002"}'), :k256)));
-SELECT 'trailing garbage' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'trailing garbage' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', :'good_payload' || '{}', :k256)));
-SELECT 'payload not an object' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'payload not an object' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","kid":"k256"}', '[1]', :k256)));
-SELECT 'header duplicate alg' AS case, try(format($$SELECT roomcast.verify(%L)$$,
+SELECT 'header duplicate alg' AS case, err(format($$SELECT roomcast.verify(%L)$$,
     forge('{"alg":"HS256","alg":"none","kid":"k256"}', :'good_payload', :k256)));
 
 -- Clock skew applies to exp and nbf alike (roomcast.clock_override fakes the clock).
 \set skew_payload '{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111","exp":2000000000,"nbf":1999990000}'
 SET roomcast.clock_override = 2000000010;   -- 10 s after exp
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_skew_0;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_skew_0;
 SET roomcast.clock_skew = '30s';
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_skew_30;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_skew_30;
 SET roomcast.clock_override = 2000000031;   -- 31 s after exp
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_past_skew_30;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS exp_past_skew_30;
 SET roomcast.clock_override = 1999989980;   -- 20 s before nbf
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS nbf_skew_30;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS nbf_skew_30;
 RESET roomcast.clock_skew;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS nbf_skew_0;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'skew_payload', :k256))) AS nbf_skew_0;
 RESET roomcast.clock_override;
 
 -- Audience and issuer, when configured.
 SET roomcast.audience = 'roomcast-app';
 SET roomcast.issuer = 'https://auth.acme.test';
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS no_aud;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}',
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS no_aud;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}',
     replace(:'good_payload', '}', ',"aud":"other","iss":"https://auth.acme.test"}'), :k256))) AS wrong_aud;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}',
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}',
     replace(:'good_payload', '}', ',"aud":["other","roomcast-app"],"iss":"https://evil.test"}'), :k256))) AS wrong_iss;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}',
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}',
     replace(:'good_payload', '}', ',"aud":["other","roomcast-app"],"iss":"https://auth.acme.test"}'), :k256))) AS aud_in_array;
 RESET roomcast.audience;
 RESET roomcast.issuer;
@@ -188,7 +188,7 @@ SET roomcast.claim_user = 'uid';
 SET roomcast.claim_tenant = 'org';
 SELECT roomcast.verify(forge('{"alg":"HS256","kid":"k256"}',
     '{"uid":"aaaaaaaa-0000-0000-0000-000000000001","org":"11111111-1111-1111-1111-111111111111","exp":4102444800}', :k256))->>'org' AS renamed_claims;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS old_names;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS old_names;
 RESET roomcast.claim_user;
 RESET roomcast.claim_tenant;
 
@@ -199,26 +199,26 @@ SELECT roomcast.add_signing_key('rfc7515', decode(translate(
     'AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow', '-_', '+/') || '==', 'base64'));
 SET roomcast.clock_override = 1300819370;
 \set rfc 'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
-SELECT try(format($$SELECT roomcast.verify(%L)$$, :'rfc')) AS rfc7515_a1;
-SELECT try(format($$SELECT roomcast.verify(%L)$$, replace(:'rfc', 'dBjft', 'dBjfu'))) AS rfc7515_a1_tampered;
+SELECT err(format($$SELECT roomcast.verify(%L)$$, :'rfc')) AS rfc7515_a1;
+SELECT err(format($$SELECT roomcast.verify(%L)$$, replace(:'rfc', 'dBjft', 'dBjfu'))) AS rfc7515_a1_tampered;
 SET roomcast.claim_user = 'iss';
-SELECT try(format($$SELECT roomcast.verify(%L)$$, :'rfc')) AS rfc7515_a1_iss_as_user;
+SELECT err(format($$SELECT roomcast.verify(%L)$$, :'rfc')) AS rfc7515_a1_iss_as_user;
 RESET roomcast.claim_user;
 RESET roomcast.clock_override;
-SELECT try(format($$SELECT roomcast.verify(%L)$$, :'rfc')) AS rfc7515_a1_today;
+SELECT err(format($$SELECT roomcast.verify(%L)$$, :'rfc')) AS rfc7515_a1_today;
 SELECT roomcast.retire_signing_key('rfc7515');
 
 -- Key rotation: a retired key's tokens are rejected at once; without kid the newest active key is used.
 SELECT roomcast.add_signing_key('k256b', decode(repeat('d4', 32), 'hex'));
 SELECT roomcast.verify(forge('{"alg":"HS256"}', :'good_payload', decode(repeat('d4', 32), 'hex')))->>'sub' AS no_kid_newest;
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256"}', :'good_payload', :k256))) AS no_kid_older;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256"}', :'good_payload', :k256))) AS no_kid_older;
 SELECT roomcast.retire_signing_key('k256');
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS retired_kid;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256","kid":"k256"}', :'good_payload', :k256))) AS retired_kid;
 SELECT roomcast.retire_signing_key('k256b');
 SELECT roomcast.retire_signing_key('k384');
 SELECT roomcast.retire_signing_key('k512');
-SELECT try(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256"}', :'good_payload', decode(repeat('d4', 32), 'hex')))) AS no_active_key;
-SELECT try($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}')$$) AS sign_without_key;
+SELECT err(format($$SELECT roomcast.verify(%L)->>'sub'$$, forge('{"alg":"HS256"}', :'good_payload', decode(repeat('d4', 32), 'hex')))) AS no_active_key;
+SELECT err($$SELECT roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}')$$) AS sign_without_key;
 SELECT kid, alg, retired_at IS NOT NULL AS retired FROM roomcast.signing_keys ORDER BY created_at;
 SELECT roomcast.add_signing_key('k256c', decode(repeat('e5', 32), 'hex'));
 
@@ -228,10 +228,10 @@ SELECT roomcast.authenticate(roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-0000
 SELECT roomcast.current_tenant(), roomcast.current_user_id(), roomcast.current_role();
 SELECT roomcast.current_claims()->>'email' AS claim_email;
 COMMIT;
-SELECT try('SELECT roomcast.current_tenant()::text') AS after_commit;
-SELECT try($$SELECT roomcast.authenticate(roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000002","tenantId":"11111111-1111-1111-1111-111111111111"}'))::text$$) AS disabled_user;
-SELECT try($$SELECT roomcast.authenticate(roomcast.sign('{"sub":"bbbbbbbb-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}'))::text$$) AS user_of_other_tenant;
-SELECT try($$SELECT roomcast.authenticate('garbage')::text$$) AS garbage;
+SELECT err('SELECT roomcast.current_tenant()::text') AS after_commit;
+SELECT err($$SELECT roomcast.authenticate(roomcast.sign('{"sub":"aaaaaaaa-0000-0000-0000-000000000002","tenantId":"11111111-1111-1111-1111-111111111111"}'))::text$$) AS disabled_user;
+SELECT err($$SELECT roomcast.authenticate(roomcast.sign('{"sub":"bbbbbbbb-0000-0000-0000-000000000001","tenantId":"11111111-1111-1111-1111-111111111111"}'))::text$$) AS user_of_other_tenant;
+SELECT err($$SELECT roomcast.authenticate('garbage')::text$$) AS garbage;
 -- A token without a role claim gets role member.
 BEGIN;
 SELECT roomcast.authenticate(roomcast.sign('{"sub":"bbbbbbbb-0000-0000-0000-000000000001","tenantId":"22222222-2222-2222-2222-222222222222"}')) IS NOT NULL AS ok;

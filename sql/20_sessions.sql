@@ -21,7 +21,7 @@ SELECT tokens->>'refresh_token' ~ '^[A-Za-z0-9_-]{43}$' AS refresh_is_256_bits,
 -- Only the hash is stored.
 SELECT count(*) AS stored, bool_and(token_hash = sha256(convert_to(t.tokens->>'refresh_token', 'UTF8'))) AS hash_matches
   FROM roomcast.refresh_tokens r, t WHERE t.name = 'login1' AND r.user_id = 'cccccccc-0000-0000-0000-000000000001';
-SELECT try($$SELECT roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-00000000dead')::text$$) AS unknown_user;
+SELECT err($$SELECT roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-00000000dead')::text$$) AS unknown_user;
 
 -- refresh rotates: a new pair in the same family; the old token is spent.
 INSERT INTO t SELECT 'rot1', roomcast.refresh((SELECT tokens->>'refresh_token' FROM t WHERE name = 'login1'));
@@ -33,10 +33,10 @@ INSERT INTO t SELECT 'rot2', roomcast.refresh((SELECT tokens->>'refresh_token' F
 
 -- Reuse: presenting a rotated token fails and revokes the whole family,
 -- durably (the error does not undo it).
-SELECT try(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login1'))) AS reuse;
+SELECT err(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login1'))) AS reuse;
 SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS still_valid FROM roomcast.refresh_tokens
  WHERE user_id = 'cccccccc-0000-0000-0000-000000000001';
-SELECT try(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'rot2'))) AS newest_of_family;
+SELECT err(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'rot2'))) AS newest_of_family;
 SELECT kind, user_id, detail FROM roomcast.security_events ORDER BY id;
 
 -- A second login is a separate family, unaffected.
@@ -47,48 +47,48 @@ SELECT roomcast.refresh((SELECT tokens->>'refresh_token' FROM t WHERE name = 'lo
 INSERT INTO t SELECT 'login3', roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000001');
 UPDATE roomcast.refresh_tokens SET expires_at = now() - interval '1 s'
  WHERE token_hash = sha256(convert_to((SELECT tokens->>'refresh_token' FROM t WHERE name = 'login3'), 'UTF8'));
-SELECT try(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login3'))) AS expired;
+SELECT err(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login3'))) AS expired;
 
 -- Fingerprint binding.
 INSERT INTO t SELECT 'login4', roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000001',
     roomcast.fingerprint('Firefox', 'en', 'gzip'));
-SELECT try(format('SELECT roomcast.refresh(%L, %L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login4'),
+SELECT err(format('SELECT roomcast.refresh(%L, %L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login4'),
     roomcast.fingerprint('curl', 'en', 'gzip'))) AS fingerprint_mismatch;
-SELECT try(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login4'))) AS fingerprint_missing;
+SELECT err(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login4'))) AS fingerprint_missing;
 SELECT roomcast.refresh((SELECT tokens->>'refresh_token' FROM t WHERE name = 'login4'),
     roomcast.fingerprint('Firefox', 'en', 'gzip')) ? 'refresh_token' AS fingerprint_match;
 
 -- Disabled user.
 INSERT INTO t SELECT 'login5', roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000001');
 UPDATE roomcast.users SET status = 'disabled' WHERE id = 'cccccccc-0000-0000-0000-000000000001';
-SELECT try(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login5'))) AS disabled;
-SELECT try($$SELECT roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000001')::text$$) AS issue_for_disabled;
+SELECT err(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login5'))) AS disabled;
+SELECT err($$SELECT roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000001')::text$$) AS issue_for_disabled;
 UPDATE roomcast.users SET status = 'active' WHERE id = 'cccccccc-0000-0000-0000-000000000001';
 
-SELECT try($$SELECT roomcast.refresh('not-a-token')::text$$) AS unknown;
-SELECT try($$SELECT roomcast.refresh(NULL)::text$$) AS null_token;
+SELECT err($$SELECT roomcast.refresh('not-a-token')::text$$) AS unknown;
+SELECT err($$SELECT roomcast.refresh(NULL)::text$$) AS null_token;
 SELECT kind, fingerprint IS NOT NULL AS has_fingerprint FROM roomcast.security_events ORDER BY id;
 
 -- revoke_sessions: the user's refresh tokens in the current tenant; needs an identity.
-SELECT try($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS no_identity;
+SELECT err($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS no_identity;
 BEGIN;
 SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000002', 'member');
-SELECT try($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS member_for_other;
+SELECT err($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS member_for_other;
 ROLLBACK;
 BEGIN;
 SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333');
 SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001') > 0 AS revoked_some;
 SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001') AS revoked_again;
 COMMIT;
-SELECT try(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login5'))) AS after_revoke;
+SELECT err(format('SELECT roomcast.refresh(%L)::text', (SELECT tokens->>'refresh_token' FROM t WHERE name = 'login5'))) AS after_revoke;
 
 -- SSO sessions.
 BEGIN;
 SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333');
-SELECT try($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')::text$$) AS no_sso_session;
+SELECT err($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')::text$$) AS no_sso_session;
 INSERT INTO roomcast.sso_sessions (tenant_id, user_id, expires_at)
     VALUES ('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000002', now() + interval '1 hour');
 SELECT roomcast.verify(roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')->>'access_token')->>'role' AS sso_role;
 UPDATE roomcast.sso_sessions SET expires_at = now() - interval '1 s';
-SELECT try($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')::text$$) AS sso_expired;
+SELECT err($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')::text$$) AS sso_expired;
 COMMIT;

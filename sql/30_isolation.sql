@@ -36,16 +36,16 @@ SELECT indrelid::regclass AS table_name, count(*) AS leading_tenant_indexes
 SELECT table_name, problem FROM roomcast.isolation_report() WHERE table_name::text LIKE 'app.%';
 
 -- Errors.
-SELECT try($$SELECT roomcast.protect('app.cases', 'nope')$$) AS missing_column;
-SELECT try($$SELECT roomcast.protect('app.text_tenant')$$) AS text_column;
-SELECT try($$SELECT roomcast.protect('app.nothere')$$) AS missing_table;
+SELECT err($$SELECT roomcast.protect('app.cases', 'nope')$$) AS missing_column;
+SELECT err($$SELECT roomcast.protect('app.text_tenant')$$) AS text_column;
+SELECT err($$SELECT roomcast.protect('app.nothere')$$) AS missing_table;
 CREATE VIEW app.v AS SELECT 1 AS tenant_id;
-SELECT try($$SELECT roomcast.protect('app.v')$$) AS view;
+SELECT err($$SELECT roomcast.protect('app.v')$$) AS view;
 -- Only the owner may protect.
 CREATE ROLE rc_stranger;
 GRANT USAGE ON SCHEMA app TO rc_stranger;
 SET ROLE rc_stranger;
-SELECT try($$SELECT roomcast.protect('app.untouched')$$) AS not_owner;
+SELECT err($$SELECT roomcast.protect('app.untouched')$$) AS not_owner;
 RESET ROLE;
 
 -- The policy works: rows of the current tenant only, and writes are checked.
@@ -56,14 +56,14 @@ GRANT USAGE ON SCHEMA app TO rc_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON app.cases TO rc_app;
 GRANT roomcast_service TO rc_app;
 SET ROLE rc_app;
-SELECT try('SELECT count(*)::text FROM app.cases') AS no_identity;
+SELECT err('SELECT count(*)::text FROM app.cases') AS no_identity;
 BEGIN;
 SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111');
 SELECT id, title FROM app.cases ORDER BY id;
-SELECT try($$INSERT INTO app.cases VALUES ('22222222-2222-2222-2222-222222222222', 3, 'smuggled') RETURNING 'inserted'$$) AS cross_insert;
+SELECT err($$INSERT INTO app.cases VALUES ('22222222-2222-2222-2222-222222222222', 3, 'smuggled') RETURNING 'inserted'$$) AS cross_insert;
 UPDATE app.cases SET title = 'hijacked' WHERE id = 2;
 DELETE FROM app.cases WHERE id = 2;
-SELECT try($$UPDATE app.cases SET tenant_id = '22222222-2222-2222-2222-222222222222' WHERE id = 1 RETURNING 'moved'$$) AS move_out;
+SELECT err($$UPDATE app.cases SET tenant_id = '22222222-2222-2222-2222-222222222222' WHERE id = 1 RETURNING 'moved'$$) AS move_out;
 COMMIT;
 RESET ROLE;
 SELECT id, title FROM app.cases ORDER BY id;

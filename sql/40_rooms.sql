@@ -16,16 +16,6 @@ DO $$ BEGIN
     END IF;
 END $$;
 GRANT roomcast_service TO rc_test_app;
--- err(sql): the SQLSTATE and message of the error sql raises, or 'ok: <result>'
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE q INTO r;
-    RETURN 'ok: ' || coalesce(r, 'null');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 
 -- an application's membership table and a join policy reading it under RLS
 CREATE TABLE public.rooms_case_members (tenant_id uuid, case_id text, user_id uuid);
@@ -48,14 +38,14 @@ SELECT roomcast.register_room_kind('doc');
 BEGIN;
 SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000a');
 SELECT roomcast.register_room_kind('case', 'public.rooms_case_policy(uuid,text)');
-SELECT pg_temp.err($$SELECT roomcast.register_room_kind('bad', 'public.rooms_bad_policy(text)')$$);
-SELECT pg_temp.err($$SELECT roomcast.register_room_kind('user')$$);
-SELECT pg_temp.err($$SELECT roomcast.register_room_kind('Case')$$);
-SELECT pg_temp.err($$SELECT roomcast.register_room_kind(repeat('k', 33))$$);
+SELECT err($$SELECT roomcast.register_room_kind('bad', 'public.rooms_bad_policy(text)')$$);
+SELECT err($$SELECT roomcast.register_room_kind('user')$$);
+SELECT err($$SELECT roomcast.register_room_kind('Case')$$);
+SELECT err($$SELECT roomcast.register_room_kind(repeat('k', 33))$$);
 COMMIT;
 -- registering needs roomcast_service
 SET ROLE rc_test_plain;
-SELECT pg_temp.err($$SELECT roomcast.register_room_kind('other')$$);
+SELECT err($$SELECT roomcast.register_room_kind('other')$$);
 SET ROLE rc_test_app;
 
 -- user 1 of tenant A
@@ -63,12 +53,12 @@ BEGIN;
 SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000a', '40000000-0000-0000-0000-000000000001', 'member');
 SELECT roomcast.authorize_join('doc', 'Spec_v1.2-final');
 SELECT roomcast.authorize_join('case', '42');
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('case', '43')$$);
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('rca', '1')$$);
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('user', '40000000-0000-0000-0000-000000000002')$$);
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('doc', 'a b')$$);
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('doc', '')$$);
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('doc', repeat('x', 129))$$);
+SELECT err($$SELECT roomcast.authorize_join('case', '43')$$);
+SELECT err($$SELECT roomcast.authorize_join('rca', '1')$$);
+SELECT err($$SELECT roomcast.authorize_join('user', '40000000-0000-0000-0000-000000000002')$$);
+SELECT err($$SELECT roomcast.authorize_join('doc', 'a b')$$);
+SELECT err($$SELECT roomcast.authorize_join('doc', '')$$);
+SELECT err($$SELECT roomcast.authorize_join('doc', repeat('x', 129))$$);
 SELECT length(roomcast.authorize_join('doc', repeat('x', 128)));
 SELECT roomcast.room('rca', 'R-7'), roomcast.user_room('40000000-0000-0000-0000-000000000002'), roomcast.tenant_room();
 -- RLS: tenant A sees its own kinds and the global ones
@@ -79,10 +69,10 @@ COMMIT;
 BEGIN;
 SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000b', '40000000-0000-0000-0000-000000000002', 'member');
 SELECT roomcast.authorize_join('doc', 'x');
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('case', '42')$$);
+SELECT err($$SELECT roomcast.authorize_join('case', '42')$$);
 SELECT tenant_id, kind FROM roomcast.room_kinds ORDER BY kind;
 -- writing the table directly is not allowed; only register_room_kind does
-SELECT pg_temp.err($$INSERT INTO roomcast.room_kinds (tenant_id, kind) VALUES ('40000000-0000-0000-0000-00000000000b', 'x') RETURNING kind$$);
+SELECT err($$INSERT INTO roomcast.room_kinds (tenant_id, kind) VALUES ('40000000-0000-0000-0000-00000000000b', 'x') RETURNING kind$$);
 COMMIT;
 
 -- unregistering a kind refuses further joins
@@ -92,13 +82,13 @@ SELECT roomcast.unregister_room_kind('case'), roomcast.unregister_room_kind('cas
 COMMIT;
 BEGIN;
 SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000a', '40000000-0000-0000-0000-000000000001', 'member');
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('case', '42')$$);
+SELECT err($$SELECT roomcast.authorize_join('case', '42')$$);
 COMMIT;
 
 -- no identity: RC401; a tenant without a user cannot join
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('doc', 'x')$$);
+SELECT err($$SELECT roomcast.authorize_join('doc', 'x')$$);
 BEGIN;
 SELECT roomcast.set_identity('40000000-0000-0000-0000-00000000000a');
-SELECT pg_temp.err($$SELECT roomcast.authorize_join('doc', 'x')$$);
+SELECT err($$SELECT roomcast.authorize_join('doc', 'x')$$);
 COMMIT;
 RESET ROLE;

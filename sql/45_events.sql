@@ -7,15 +7,6 @@ INSERT INTO roomcast.tenants (id, slug, name) VALUES
     ('45000000-0000-0000-0000-00000000000b', 'events-b', 'Events B');
 INSERT INTO roomcast.users (tenant_id, id, email) VALUES
     ('45000000-0000-0000-0000-00000000000a', '45000000-0000-0000-0000-000000000001', 'a1@events.test');
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE q INTO r;
-    RETURN 'ok: ' || coalesce(r, 'null');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 -- the events of tenant A, as the log holds them (ids and pos vary by run)
 CREATE FUNCTION pg_temp.log_a() RETURNS TABLE (room text, nsp text, event text, data jsonb, has_ts boolean)
 LANGUAGE sql AS $$
@@ -26,7 +17,7 @@ $$;
 SET ROLE rc_test_app;
 
 -- no identity: RC401
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'x')$$);
 
 BEGIN;
 SELECT roomcast.set_identity('45000000-0000-0000-0000-00000000000a', '45000000-0000-0000-0000-000000000001', 'member');
@@ -37,28 +28,28 @@ SELECT roomcast.emit_to_user('45000000-0000-0000-0000-000000000002', 'dm', '["no
 SELECT roomcast.emit_to_tenant('broadcast', '"scalar"') IS NOT NULL;
 SELECT roomcast.emit_to_tenant('nodata') IS NOT NULL;
 -- another tenant's room: RC404
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000b', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000b:case:42', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000b', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000b:case:42', 'x')$$);
 -- malformed rooms, events, namespaces: RC413
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000A', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('case:42', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:case:', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:case:4 2', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:Case:42', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:user:bob', 'x')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'bad event')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', '')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', repeat('e', 65))$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', repeat('e', 64))::text IS NOT NULL$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'x', '{}', 'nsp')$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'x', '{}', '/a"b')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000A', 'x')$$);
+SELECT err($$SELECT roomcast.emit('case:42', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:case:', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:case:4 2', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:Case:42', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a:user:bob', 'x')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'bad event')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', '')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', repeat('e', 65))$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', repeat('e', 64))::text IS NOT NULL$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'x', '{}', 'nsp')$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'x', '{}', '/a"b')$$);
 -- data over roomcast.max_event_bytes: RC413; exactly at the limit passes.
 -- {"s":"…"} is 8 bytes plus the string.
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'big', jsonb_build_object('s', repeat('x', 65529)))$$);
-SELECT pg_temp.err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'big', jsonb_build_object('s', repeat('x', 65528)))::text IS NOT NULL$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'big', jsonb_build_object('s', repeat('x', 65529)))$$);
+SELECT err($$SELECT roomcast.emit('tenant:45000000-0000-0000-0000-00000000000a', 'big', jsonb_build_object('s', repeat('x', 65528)))::text IS NOT NULL$$);
 -- the limit is a setting only a superuser can change
-SELECT pg_temp.err($$SELECT set_config('roomcast.max_event_bytes', '1000000', true)$$);
-SELECT pg_temp.err($$SELECT roomcast.emit(NULL, 'x')$$);
+SELECT err($$SELECT set_config('roomcast.max_event_bytes', '1000000', true)$$);
+SELECT err($$SELECT roomcast.emit(NULL, 'x')$$);
 -- nothing is in the log before commit
 SELECT count(*) FROM roomcast.events WHERE tenant_id = '45000000-0000-0000-0000-00000000000a';
 COMMIT;
@@ -79,7 +70,7 @@ SELECT count(DISTINCT created_at) AS commit_times,
 SELECT bool_and((data->>'timestamp')::bigint = floor(extract(epoch FROM created_at) * 1000)::bigint)
   FROM roomcast.events WHERE tenant_id = '45000000-0000-0000-0000-00000000000a' AND event = 'tenant.hello';
 -- RLS: tenant A cannot read B's log and cannot write the log directly
-SELECT pg_temp.err($$INSERT INTO roomcast.events VALUES ('45000000-0000-0000-0000-00000000000a', 1, 1, 'r', '/', 'e', '{}', now()) RETURNING 1$$);
+SELECT err($$INSERT INTO roomcast.events VALUES ('45000000-0000-0000-0000-00000000000a', 1, 1, 'r', '/', 'e', '{}', now()) RETURNING 1$$);
 COMMIT;
 
 -- a rolled-back transaction leaves nothing in the log

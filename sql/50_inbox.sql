@@ -9,15 +9,6 @@ INSERT INTO roomcast.users (tenant_id, id, email)
 SELECT t::uuid, ('50000000-0000-0000-0000-00000000000' || n)::uuid, n || '@' || right(t, 1) || '.inbox.test'
   FROM unnest(ARRAY['50000000-0000-0000-0000-00000000000a', '50000000-0000-0000-0000-00000000000b']) t,
        generate_series(1, 3) n;
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE q INTO r;
-    RETURN 'ok: ' || coalesce(r, 'null');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 -- act as user n of tenant A (or B) for the rest of the transaction
 CREATE FUNCTION pg_temp.as_user(n int, t text DEFAULT 'a') RETURNS void LANGUAGE sql AS $$
     SELECT roomcast.set_identity(('50000000-0000-0000-0000-00000000000' || t)::uuid,
@@ -38,10 +29,10 @@ SELECT 'n' || i, roomcast.send_in_app('50000000-0000-0000-0000-000000000001', 'c
 INSERT INTO pg_temp.sent SELECT 'u2', roomcast.send_in_app('50000000-0000-0000-0000-000000000002', 'mention', 'Hi');
 -- ids are time-ordered UUIDv7
 SELECT count(*) AS sent, bool_and(substr(id::text, 15, 1) = '7') AS v7 FROM pg_temp.sent;
-SELECT pg_temp.err($$SELECT roomcast.send_in_app('50000000-0000-0000-0000-000000000001', 'bad type', 't')$$);
-SELECT pg_temp.err($$SELECT roomcast.send_in_app('50000000-0000-0000-0000-000000000001', 'x', NULL)$$);
+SELECT err($$SELECT roomcast.send_in_app('50000000-0000-0000-0000-000000000001', 'bad type', 't')$$);
+SELECT err($$SELECT roomcast.send_in_app('50000000-0000-0000-0000-000000000001', 'x', NULL)$$);
 -- a service identity has no inbox of its own
-SELECT pg_temp.err($$SELECT roomcast.unread_count()$$);
+SELECT err($$SELECT roomcast.unread_count()$$);
 COMMIT;
 
 BEGIN;
@@ -84,13 +75,13 @@ COMMIT;
 -- limits raise RC413 and change nothing
 BEGIN;
 SELECT pg_temp.as_user(3);
-SELECT pg_temp.err($$SELECT roomcast.send_in_app_many(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 250)), 'x', 'y')$$);
-SELECT pg_temp.err($$SELECT roomcast.mark_read(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 100)))$$);
-SELECT pg_temp.err($$SELECT roomcast.mark_read(ARRAY(SELECT id FROM roomcast.notifications WHERE user_id = '50000000-0000-0000-0000-000000000003' UNION ALL SELECT gen_random_uuid() FROM generate_series(1, 100)))$$);
-SELECT pg_temp.err($$SELECT roomcast.archive(ARRAY(SELECT id FROM roomcast.notifications WHERE user_id = '50000000-0000-0000-0000-000000000003' UNION ALL SELECT gen_random_uuid() FROM generate_series(1, 100)))$$);
-SELECT pg_temp.err($$SELECT roomcast.recent(101)$$);
-SELECT pg_temp.err($$SELECT jsonb_array_length(roomcast.recent(100))$$);
-SELECT pg_temp.err($$SELECT roomcast.recent(0)$$);
+SELECT err($$SELECT roomcast.send_in_app_many(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 250)), 'x', 'y')$$);
+SELECT err($$SELECT roomcast.mark_read(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 100)))$$);
+SELECT err($$SELECT roomcast.mark_read(ARRAY(SELECT id FROM roomcast.notifications WHERE user_id = '50000000-0000-0000-0000-000000000003' UNION ALL SELECT gen_random_uuid() FROM generate_series(1, 100)))$$);
+SELECT err($$SELECT roomcast.archive(ARRAY(SELECT id FROM roomcast.notifications WHERE user_id = '50000000-0000-0000-0000-000000000003' UNION ALL SELECT gen_random_uuid() FROM generate_series(1, 100)))$$);
+SELECT err($$SELECT roomcast.recent(101)$$);
+SELECT err($$SELECT jsonb_array_length(roomcast.recent(100))$$);
+SELECT err($$SELECT roomcast.recent(0)$$);
 -- user 3 still has exactly the one unread digest
 SELECT roomcast.unread_count(), jsonb_path_query_array(roomcast.recent(10), '$[*].isRead') AS read_flags;
 COMMIT;
@@ -100,9 +91,9 @@ SET roomcast.max_page = 3;
 SET ROLE rc_test_app;
 BEGIN;
 SELECT pg_temp.as_user(1);
-SELECT pg_temp.err($$SELECT roomcast.mark_read(ARRAY(SELECT id FROM pg_temp.sent))$$);
-SELECT pg_temp.err($$SELECT roomcast.recent(4)$$);
-SELECT pg_temp.err($$SELECT jsonb_array_length(roomcast.recent(3))$$);
+SELECT err($$SELECT roomcast.mark_read(ARRAY(SELECT id FROM pg_temp.sent))$$);
+SELECT err($$SELECT roomcast.recent(4)$$);
+SELECT err($$SELECT jsonb_array_length(roomcast.recent(3))$$);
 COMMIT;
 RESET ROLE;
 RESET roomcast.max_batch;
@@ -122,8 +113,8 @@ COMMIT;
 BEGIN;
 SELECT pg_temp.as_user(1);
 SELECT count(*) AS tenant_a_rows FROM roomcast.notifications;
-SELECT pg_temp.err($$UPDATE roomcast.inbox_counters SET unread = 0 RETURNING unread$$);
-SELECT pg_temp.err($$UPDATE roomcast.notifications SET is_read = true RETURNING 1$$);
+SELECT err($$UPDATE roomcast.inbox_counters SET unread = 0 RETURNING unread$$);
+SELECT err($$UPDATE roomcast.notifications SET is_read = true RETURNING 1$$);
 -- what user 1's sockets received, in order
 SELECT event, CASE event WHEN 'notification:new' THEN data->>'title'
                          WHEN 'notification:unread_count' THEN data->>'count'

@@ -15,15 +15,6 @@ DO $$ BEGIN
     END IF;
 END $$;
 GRANT roomcast_notifier TO rc_test_notifier;
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE q INTO r;
-    RETURN 'ok: ' || coalesce(r, 'null');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 
 -- tokens, signed by the extension
 SELECT roomcast.add_signing_key('rpc55', decode(repeat('55', 32), 'hex'));
@@ -36,7 +27,7 @@ INSERT INTO pg_temp.tok VALUES
     ('expired', roomcast.sign('{"sub":"55000000-0000-0000-0000-000000000001","tenantId":"55000000-0000-0000-0000-00000000000a","exp":1000000000}'));
 -- rpc(method) for token name: the result, or the error
 CREATE FUNCTION pg_temp.rpc(who text, method text, args jsonb DEFAULT '{}') RETURNS text LANGUAGE sql AS $$
-    SELECT pg_temp.err(format('SELECT roomcast.rpc(%L, %L, %L)::text',
+    SELECT err(format('SELECT roomcast.rpc(%L, %L, %L)::text',
                               (SELECT token FROM pg_temp.tok WHERE name = who), method, args))
 $$;
 GRANT EXECUTE ON FUNCTION pg_temp.rpc(text, text, jsonb) TO PUBLIC;
@@ -67,20 +58,20 @@ BEGIN;
 SELECT roomcast.set_identity('55000000-0000-0000-0000-00000000000b');
 SELECT roomcast.register_method('echo', 'public.rpc_echo_b(jsonb)');
 COMMIT;
-SELECT pg_temp.err($$SELECT roomcast.register_method('mark_read', 'public.rpc_case_get(jsonb)')$$);
-SELECT pg_temp.err($$SELECT roomcast.register_method('x', 'public.rpc_wrong(text)')$$);
-SELECT pg_temp.err($$SELECT roomcast.register_method('bad name', 'public.rpc_case_get(jsonb)')$$);
+SELECT err($$SELECT roomcast.register_method('mark_read', 'public.rpc_case_get(jsonb)')$$);
+SELECT err($$SELECT roomcast.register_method('x', 'public.rpc_wrong(text)')$$);
+SELECT err($$SELECT roomcast.register_method('bad name', 'public.rpc_case_get(jsonb)')$$);
 SET ROLE rc_test_notifier;
-SELECT pg_temp.err($$SELECT roomcast.register_method('y', 'public.rpc_case_get(jsonb)')$$);
+SELECT err($$SELECT roomcast.register_method('y', 'public.rpc_case_get(jsonb)')$$);
 
 -- the notifier's role calls rpc with the user's token
 -- bad tokens
-SELECT pg_temp.err($$SELECT roomcast.rpc('not.a.token', 'get_unread_count', '{}')$$);
-SELECT pg_temp.err($$SELECT roomcast.rpc('garbage', 'get_unread_count', '{}')$$);
-SELECT pg_temp.err($$SELECT roomcast.rpc(NULL, 'get_unread_count', '{}')$$);
+SELECT err($$SELECT roomcast.rpc('not.a.token', 'get_unread_count', '{}')$$);
+SELECT err($$SELECT roomcast.rpc('garbage', 'get_unread_count', '{}')$$);
+SELECT err($$SELECT roomcast.rpc(NULL, 'get_unread_count', '{}')$$);
 SELECT pg_temp.rpc('expired', 'get_unread_count');
 -- a token with a flipped signature character
-SELECT pg_temp.err(format('SELECT roomcast.rpc(%L, %L, %L)',
+SELECT err(format('SELECT roomcast.rpc(%L, %L, %L)',
        (SELECT overlay(token PLACING CASE WHEN substr(token, length(token) - 4, 1) = 'A' THEN 'B' ELSE 'A' END
                        FROM length(token) - 4 FOR 1) FROM pg_temp.tok WHERE name = 'a1'),
        'get_unread_count', '{}'));

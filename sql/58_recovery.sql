@@ -5,15 +5,6 @@ INSERT INTO roomcast.tenants (id, slug, name) VALUES ('58000000-0000-0000-0000-0
 INSERT INTO roomcast.users (tenant_id, id, email) VALUES
     ('58000000-0000-0000-0000-00000000000a', '58000000-0000-0000-0000-000000000001', 'a1@recovery.test'),
     ('58000000-0000-0000-0000-00000000000a', '58000000-0000-0000-0000-000000000002', 'a2@recovery.test');
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE q INTO r;
-    RETURN 'ok: ' || coalesce(r, 'null');
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
 SELECT roomcast.add_signing_key('rec58', decode(repeat('58', 32), 'hex'));
 CREATE TABLE pg_temp.tok (name text PRIMARY KEY, token text);
 GRANT SELECT ON pg_temp.tok TO PUBLIC;
@@ -38,7 +29,7 @@ END $$;
 GRANT EXECUTE ON FUNCTION pg_temp.rec(text, text, bigint, interval, int) TO PUBLIC;
 -- rpc for token name
 CREATE FUNCTION pg_temp.rpc(who text, method text, args jsonb) RETURNS text LANGUAGE sql AS $$
-    SELECT pg_temp.err(format('SELECT roomcast.rpc(%L, %L, %L)::text',
+    SELECT err(format('SELECT roomcast.rpc(%L, %L, %L)::text',
                               (SELECT token FROM pg_temp.tok WHERE name = who), method, args))
 $$;
 GRANT EXECUTE ON FUNCTION pg_temp.rpc(text, text, jsonb) TO PUBLIC;
@@ -96,7 +87,7 @@ SELECT pg_temp.rec('a1', 'p1', NULL);
 SELECT pg_temp.rec('a1', 'p1', (SELECT pos FROM pg_temp.mark), lim => 2);
 SELECT pg_temp.rec('a1', 'p1', (SELECT pos FROM pg_temp.mark), lim => 0);
 -- bad token
-SELECT pg_temp.err($$SELECT roomcast.recover('x.y.z', 'p1', 1)$$);
+SELECT err($$SELECT roomcast.recover('x.y.z', 'p1', 1)$$);
 RESET ROLE;
 -- a membership revoked since the join is not recovered
 DELETE FROM public.rec_sheet_members WHERE sheet = 's-1';

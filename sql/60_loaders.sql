@@ -3,14 +3,6 @@
 CREATE SCHEMA loaders_t;
 SET search_path = loaders_t, public;
 
--- Report an error as SQLSTATE and message, so the codes are checked too.
-CREATE FUNCTION loaders_t.err(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE sql;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
 
 CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);
 CREATE TABLE books (id int PRIMARY KEY, author_id int REFERENCES authors, title text,
