@@ -318,7 +318,7 @@ FlushEvents(void)
 		datas[i] = PointerGetDatum(cstring_to_text_with_len(data, data_len));
 
 		/* Names are validated: nothing in them needs JSON escaping */
-		RcUuidOut(&e->tenant, tenant_text);
+		RcUuidFormat(&e->tenant, tenant_text);
 		resetStringInfo(&buf);
 		appendStringInfo(&buf,
 						 "{\"p\":" INT64_FORMAT ",\"t\":\"%s\",\"r\":\"%s\",\"n\":\"%s\",\"e\":\"%s\",\"ts\":" INT64_FORMAT,

@@ -33,12 +33,11 @@
 #include "rc_json.h"
 #include "rc_jwt.h"
 #include "token.h"
+#include "jsonconv.h"
 
 /*---- GUC variables ----*/
 static char *rc_identity_setting = NULL;	/* "tenant/user/role" or "" */
 static char *rc_claims_setting = NULL;	/* JSON object text or "" */
-
-#define RC_UUID_TEXT_LEN 36
 
 /* Format a uuid as canonical lowercase text into buf[37] */
 void
@@ -78,7 +77,7 @@ RcUuidParse(const char *text, size_t len, pg_uuid_t *out)
 	int			i = 0;
 	size_t		pos = 0;
 
-	if (len != RC_UUID_TEXT_LEN)
+	if (len != RC_UUID_LEN)
 		return false;
 	while (pos < len)
 	{
@@ -116,11 +115,11 @@ RcIdentityGet(RcIdentity *out)
 		return false;
 
 	/* "tenant/user/role": written only by RcIdentitySet, so well-formed */
-	if (strlen(s) < RC_UUID_TEXT_LEN + 2 ||
-		!RcUuidParse(s, RC_UUID_TEXT_LEN, &out->tenant) ||
-		s[RC_UUID_TEXT_LEN] != '/')
+	if (strlen(s) < RC_UUID_LEN + 2 ||
+		!RcUuidParse(s, RC_UUID_LEN, &out->tenant) ||
+		s[RC_UUID_LEN] != '/')
 		elog(ERROR, "malformed roomcast.identity setting");
-	s += RC_UUID_TEXT_LEN + 1;
+	s += RC_UUID_LEN + 1;
 	slash = strchr(s, '/');
 	if (slash == NULL)
 		elog(ERROR, "malformed roomcast.identity setting");
@@ -171,8 +170,8 @@ void
 RcIdentitySet(const pg_uuid_t *tenant, const pg_uuid_t *user, const char *role,
 			  const char *claims_json)
 {
-	char		tenant_text[RC_UUID_TEXT_LEN + 1];
-	char		user_text[RC_UUID_TEXT_LEN + 1] = "";
+	char		tenant_text[RC_UUID_LEN + 1];
+	char		user_text[RC_UUID_LEN + 1] = "";
 	char	   *value;
 
 	RcUuidFormat(tenant, tenant_text);
@@ -208,7 +207,7 @@ CheckUserActive(const pg_uuid_t *tenant, const pg_uuid_t *user)
 {
 	static SPIPlanPtr plan = NULL;
 	Datum		args[2];
-	char		user_text[RC_UUID_TEXT_LEN + 1];
+	char		user_text[RC_UUID_LEN + 1];
 	bool		found,
 				active = false;
 
@@ -275,8 +274,8 @@ RcIdentityAuthenticate(const char *token, size_t len)
 	const char *role;
 
 	RcTokenVerify(token, len, claims);
-	(void) RcUuidParse(claims->tenant, RC_UUID_TEXT_LEN, &tenant);
-	(void) RcUuidParse(claims->user, RC_UUID_TEXT_LEN, &user);
+	(void) RcUuidParse(claims->tenant, RC_UUID_LEN, &tenant);
+	(void) RcUuidParse(claims->user, RC_UUID_LEN, &user);
 	role = claims->role[0] && strchr(claims->role, '/') == NULL ? claims->role : "member";
 	RcIdentitySet(&tenant, &user, role, claims->json);
 	CheckUserActive(&tenant, &user);
@@ -333,7 +332,7 @@ roomcast_current_claims(PG_FUNCTION_ARGS)
 	RcIdentity	id;
 
 	RcIdentityRequire(&id);
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(rc_claims_setting));
+	return RcClaimsToJsonb(rc_claims_setting, strlen(rc_claims_setting));
 }
 
 /* SQL function: set_identity(tenant uuid, user_id uuid, role text) returns void */
@@ -344,8 +343,8 @@ roomcast_set_identity(PG_FUNCTION_ARGS)
 	pg_uuid_t  *tenant;
 	pg_uuid_t  *user = PG_ARGISNULL(1) ? NULL : PG_GETARG_UUID_P(1);
 	char	   *role = PG_ARGISNULL(2) ? "service" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char		tenant_text[RC_UUID_TEXT_LEN + 1];
-	char		user_text[RC_UUID_TEXT_LEN + 1];
+	char		tenant_text[RC_UUID_LEN + 1];
+	char		user_text[RC_UUID_LEN + 1];
 	StringInfoData claims;
 
 	RcRequireService("roomcast.set_identity");

@@ -18,6 +18,9 @@
 #include "postgres.h"
 #include "utils/uuid.h"
 
+/* Characters of a uuid in canonical text form (8-4-4-4-12) */
+#define RC_UUID_LEN 36
+
 typedef struct RcIdentity
 {
 	pg_uuid_t	tenant;			/* always set */

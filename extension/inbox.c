@@ -157,7 +157,7 @@ SendOne(const pg_uuid_t *tenant, const pg_uuid_t *user, text *type, text *title,
 	RcRestoreUser(&sw);
 	unread = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-	RcUuidOut(id_out, idtext);
+	RcUuidFormat(id_out, idtext);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"id\":\"%s\"", idtext);
 	AppendJsonField(&buf, "type", type);
@@ -367,7 +367,7 @@ RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 		bool		isnull;
 		char		t[RC_UUID_LEN + 1];
 
-		RcUuidOut(DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)), t);
+		RcUuidFormat(DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)), t);
 		appendStringInfo(&buf, "%s\"%s\"", i ? "," : "", t);
 	}
 	appendStringInfoString(&buf, "]}");

@@ -18,8 +18,7 @@
 #include "utils/numeric.h"
 
 #include "rc_json.h"
-
-#define RC_JSONCONV_MAX_TOKENS 512
+#include "rc_jwt.h"
 
 /* Fill *v with the scalar at toks[i] */
 static void
@@ -107,24 +106,22 @@ PushValue(JsonbParseState **state, const char *js, const rc_json_tok *toks, int 
 	return res;
 }
 
-/* Convert a JSON object text to jsonb; see jsonconv.h */
+/* Convert validated claims text to jsonb; see jsonconv.h */
 Datum
-RcJsonObjectToJsonb(const char *js, size_t len)
+RcClaimsToJsonb(const char *js, size_t len)
 {
-	rc_json_tok *toks = palloc(sizeof(rc_json_tok) * RC_JSONCONV_MAX_TOKENS);
-	int			n = rc_json_parse(js, len, toks, RC_JSONCONV_MAX_TOKENS, 0);
-	JsonbParseState *state = NULL;
-	JsonbValue *res;
+	rc_json_tok *toks = palloc(sizeof(rc_json_tok) * RC_JWT_MAX_TOKENS);
+	int			n = rc_json_parse(js, len, toks, RC_JWT_MAX_TOKENS, 0);
 	Datum		result;
 
+	/* rc_jwt accepted these claims, or we built them: cannot fail */
 	if (n < 1 || toks[0].type != RC_JSON_OBJECT)
+		elog(ERROR, "claims are not a JSON object of at most %d tokens", RC_JWT_MAX_TOKENS);
 	{
-		/* not what we expected (or too big for the array): the slow path */
-		pfree(toks);
-		return DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(js, len)));
+		JsonbParseState *state = NULL;
+
+		result = JsonbPGetDatum(JsonbValueToJsonb(PushValue(&state, js, toks, 0, WJB_VALUE)));
 	}
-	res = PushValue(&state, js, toks, 0, WJB_VALUE);
-	result = JsonbPGetDatum(JsonbValueToJsonb(res));
 	pfree(toks);
 	return result;
 }

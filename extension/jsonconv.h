@@ -12,10 +12,10 @@
 #include "postgres.h"
 
 /*
- * The jsonb of the JSON object js (len bytes). Text that is not a single
- * object, or has more than 512 tokens, goes through jsonb_in (which raises
- * the usual errors for invalid JSON).
+ * The jsonb of claims text js (len bytes): a JSON object that common/rc_jwt
+ * has accepted (so at most RC_JWT_MAX_TOKENS tokens), or that we built
+ * ourselves (set_identity). Anything else is a bug: elog(ERROR).
  */
-extern Datum RcJsonObjectToJsonb(const char *js, size_t len);
+extern Datum RcClaimsToJsonb(const char *js, size_t len);
 
 #endif							/* ROOMCAST_JSONCONV_H */

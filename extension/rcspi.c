@@ -11,6 +11,8 @@
  */
 #include "roomcast.h"
 #include "rcspi.h"
+#include "events.h"
+#include "identity.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
@@ -106,4 +108,30 @@ RcRelid(const char *name, Oid *cache)
 	}
 	rel_slots[i].epoch = rc_cache_epoch;
 	return *cache;
+}
+
+/* Write a room-kind or rpc-method registration; see rcspi.h */
+uint64
+RcRegistrationWrite(RcPlan *plan, Datum *values, const char *nulls, const char *control_kind)
+{
+	static const pg_uuid_t every_tenant = {{0}};
+	RcIdentity	ident;
+	const pg_uuid_t *tenant = RcIdentityGet(&ident) ? &ident.tenant : &every_tenant;
+	RcSavedUser saved;
+	uint64		written;
+	char		t[RC_UUID_LEN + 1];
+
+	values[0] = UUIDPGetDatum(tenant);
+	SPI_connect();
+	RcBecomeOwner(&saved);
+	RcPlanExec(plan, values, nulls, false, 0);
+	RcRestoreUser(&saved);
+	written = SPI_processed;
+	SPI_finish();
+	if (written > 0)
+	{
+		RcUuidFormat(tenant, t);
+		RcNotifyControl(control_kind, psprintf("\"tenant\":\"%s\"", t));
+	}
+	return written;
 }

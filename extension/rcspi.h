@@ -37,6 +37,17 @@ extern int	RcPlanExec(RcPlan *p, Datum *values, const char *nulls,
 
 /* Acting as the owner of the extension's tables: RcBecomeOwner in roomcast.h */
 
+/*
+ * Write one registration (a room kind or an rpc method) with plan, as the
+ * owner. values[0] is filled in here with the registration's tenant: the
+ * identity's, or the nil uuid (a registration for every tenant) when there
+ * is none; values[1..] and nulls are the caller's. When a row was written,
+ * control message control_kind with that tenant tells every notifier to
+ * reload. Returns the number of rows written.
+ */
+extern uint64 RcRegistrationWrite(RcPlan *plan, Datum *values, const char *nulls,
+								  const char *control_kind);
+
 /* The oid of relation roomcast.<name>, cached per backend */
 extern Oid	RcRelid(const char *name, Oid *cache);
 

@@ -28,8 +28,6 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-static const pg_uuid_t rc_nil_uuid = {{0}};
-
 static inline bool
 is_lower_alnum(char c)
 {
@@ -118,22 +116,6 @@ parse_lower_uuid(const char *s, size_t len, pg_uuid_t *out)
 		j++;
 	}
 	return true;
-}
-
-void
-RcUuidOut(const pg_uuid_t *u, char *buf)
-{
-	static const char hex[] = "0123456789abcdef";
-	int			j = 0;
-
-	for (int i = 0; i < 16; i++)
-	{
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[j++] = '-';
-		buf[j++] = hex[u->data[i] >> 4];
-		buf[j++] = hex[u->data[i] & 15];
-	}
-	buf[j] = '\0';
 }
 
 bool
@@ -236,7 +218,7 @@ RcRoomTenant(const pg_uuid_t *tenant)
 {
 	char		t[RC_UUID_LEN + 1];
 
-	RcUuidOut(tenant, t);
+	RcUuidFormat(tenant, t);
 	return psprintf("tenant:%s", t);
 }
 
@@ -246,8 +228,8 @@ RcRoomUser(const pg_uuid_t *tenant, const pg_uuid_t *user)
 	char		t[RC_UUID_LEN + 1],
 				u[RC_UUID_LEN + 1];
 
-	RcUuidOut(tenant, t);
-	RcUuidOut(user, u);
+	RcUuidFormat(tenant, t);
+	RcUuidFormat(user, u);
 	return psprintf("tenant:%s:user:%s", t, u);
 }
 
@@ -260,7 +242,7 @@ RoomOfKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len,
 
 	CheckKind(kind, kind_len);
 	CheckRoomId(id, id_len);
-	RcUuidOut(tenant, t);
+	RcUuidFormat(tenant, t);
 	return psprintf("tenant:%s:%.*s:%.*s", t, (int) kind_len, kind, (int) id_len, id);
 }
 
@@ -377,12 +359,8 @@ Datum
 register_room_kind(PG_FUNCTION_ARGS)
 {
 	text	   *kind;
-	RcIdentity	ident;
-	const pg_uuid_t *tenant = &rc_nil_uuid;
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	RcSavedUser sw;
-	char		t[RC_UUID_LEN + 1];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("room kind must not be null")));
@@ -390,22 +368,12 @@ register_room_kind(PG_FUNCTION_ARGS)
 	CheckKind(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind));
 	if (!PG_ARGISNULL(1))
 		CheckPolicySignature(PG_GETARG_OID(1));
-	if (RcIdentityGet(&ident))
-		tenant = &ident.tenant;
 
-	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PointerGetDatum(kind);
 	values[2] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	if (PG_ARGISNULL(1))
 		nulls[2] = 'n';
-	SPI_connect();
-	RcBecomeOwner(&sw);
-	RcPlanExec(&kind_upsert, values, nulls, false, 0);
-	RcRestoreUser(&sw);
-	SPI_finish();
-
-	RcUuidOut(tenant, t);
-	RcNotifyControl("kinds", psprintf("\"tenant\":\"%s\"", t));
+	(void) RcRegistrationWrite(&kind_upsert, values, nulls, "kinds");
 	PG_RETURN_VOID();
 }
 
@@ -419,27 +387,10 @@ PG_FUNCTION_INFO_V1(unregister_room_kind);
 Datum
 unregister_room_kind(PG_FUNCTION_ARGS)
 {
-	RcIdentity	ident;
-	const pg_uuid_t *tenant = RcIdentityGet(&ident) ? &ident.tenant : &rc_nil_uuid;
 	Datum		values[2];
-	RcSavedUser sw;
-	bool		found;
-	char		t[RC_UUID_LEN + 1];
 
-	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PG_GETARG_DATUM(0);
-	SPI_connect();
-	RcBecomeOwner(&sw);
-	RcPlanExec(&kind_delete, values, NULL, false, 0);
-	RcRestoreUser(&sw);
-	found = SPI_processed > 0;
-	SPI_finish();
-	if (found)
-	{
-		RcUuidOut(tenant, t);
-		RcNotifyControl("kinds", psprintf("\"tenant\":\"%s\"", t));
-	}
-	PG_RETURN_BOOL(found);
+	PG_RETURN_BOOL(RcRegistrationWrite(&kind_delete, values, NULL, "kinds") > 0);
 }
 
 /* SQL function: authorize_join(kind text, id text) returns text */

@@ -11,10 +11,10 @@
 
 #include "postgres.h"
 #include "utils/uuid.h"
+#include "identity.h"
 
 /* tenant:<36>:<kind 32>:<id 128> */
 #define RC_ROOM_MAX_LEN		(7 + 36 + 1 + 32 + 1 + 128)
-#define RC_UUID_LEN			36
 
 typedef enum RcRoomType
 {
@@ -53,9 +53,6 @@ extern void RcRoomCheck(const char *room, size_t len, const pg_uuid_t *tenant);
 /* Raise RC413 unless event / nsp are well formed */
 extern void RcEventNameCheck(const char *event, size_t len);
 extern void RcNspCheck(const char *nsp, size_t len);
-
-/* Canonical lowercase text of a uuid into buf (37 bytes) */
-extern void RcUuidOut(const pg_uuid_t *u, char *buf);
 
 /* palloc'd room names */
 extern char *RcRoomTenant(const pg_uuid_t *tenant);

@@ -35,8 +35,6 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-static const pg_uuid_t rc_nil_uuid = {{0}};
-
 /* Built-in methods; their names cannot be registered */
 static const char *const builtin_methods[] = {
 	"get_unread_count", "mark_read", "mark_all_read", "get_recent", "join", "leave", NULL
@@ -371,13 +369,6 @@ static RcPlan method_delete = {
 	2, {UUIDOID, TEXTOID}
 };
 
-/* Tenant of a registration: the current one, or nil (all tenants) without identity */
-static const pg_uuid_t *
-RegistrationTenant(RcIdentity *ident)
-{
-	return RcIdentityGet(ident) ? &ident->tenant : &rc_nil_uuid;
-}
-
 /* SQL function: register_method(event text, fn regprocedure) returns void */
 PG_FUNCTION_INFO_V1(register_method);
 Datum
@@ -385,11 +376,7 @@ register_method(PG_FUNCTION_ARGS)
 {
 	text	   *name;
 	char	   *method;
-	RcIdentity	ident;
-	const pg_uuid_t *tenant;
 	Datum		values[3];
-	RcSavedUser sw;
-	char		t[RC_UUID_LEN + 1];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("method and function must not be null")));
@@ -402,19 +389,9 @@ register_method(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DUPLICATE_FUNCTION),
 					 errmsg("rpc method \"%s\" is built in", method)));
 	CheckMethodSignature(PG_GETARG_OID(1));
-	tenant = RegistrationTenant(&ident);
-
-	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PointerGetDatum(name);
 	values[2] = PG_GETARG_DATUM(1);
-	SPI_connect();
-	RcBecomeOwner(&sw);
-	RcPlanExec(&method_upsert, values, NULL, false, 0);
-	RcRestoreUser(&sw);
-	SPI_finish();
-
-	RcUuidOut(tenant, t);
-	RcNotifyControl("methods", psprintf("\"tenant\":\"%s\"", t));
+	(void) RcRegistrationWrite(&method_upsert, values, NULL, "methods");
 	PG_RETURN_VOID();
 }
 
@@ -423,25 +400,8 @@ PG_FUNCTION_INFO_V1(unregister_method);
 Datum
 unregister_method(PG_FUNCTION_ARGS)
 {
-	RcIdentity	ident;
-	const pg_uuid_t *tenant = RegistrationTenant(&ident);
 	Datum		values[2];
-	RcSavedUser sw;
-	bool		found;
-	char		t[RC_UUID_LEN + 1];
 
-	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PG_GETARG_DATUM(0);
-	SPI_connect();
-	RcBecomeOwner(&sw);
-	RcPlanExec(&method_delete, values, NULL, false, 0);
-	RcRestoreUser(&sw);
-	found = SPI_processed > 0;
-	SPI_finish();
-	if (found)
-	{
-		RcUuidOut(tenant, t);
-		RcNotifyControl("methods", psprintf("\"tenant\":\"%s\"", t));
-	}
-	PG_RETURN_BOOL(found);
+	PG_RETURN_BOOL(RcRegistrationWrite(&method_delete, values, NULL, "methods") > 0);
 }

@@ -17,6 +17,7 @@
 #include "roomcast.h"
 #include "identity.h"
 #include "sessions.h"
+#include "events.h"
 #include "token.h"
 
 #include <openssl/sha.h>
@@ -227,14 +228,12 @@ RcNotifyKick(const pg_uuid_t *tenant, const pg_uuid_t *user, const char *reason)
 {
 	char		tenant_text[37],
 				user_text[37];
-	char	   *msg;
 
 	RcUuidFormat(tenant, tenant_text);
 	RcUuidFormat(user, user_text);
-	msg = psprintf("{\"c\":\"kick\",\"tenant\":\"%s\",\"user\":\"%s\",\"reason\":\"%s\"}",
-				   tenant_text, user_text, reason);
-	Async_Notify("roomcast", msg);
-	pfree(msg);
+	/* reason is one of our fixed words: nothing to escape */
+	RcNotifyControl("kick", psprintf("\"tenant\":\"%s\",\"user\":\"%s\",\"reason\":\"%s\"",
+									  tenant_text, user_text, reason));
 }
 
 /* Compare two strings in time independent of where they differ */

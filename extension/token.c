@@ -16,6 +16,7 @@
 #include "roomcast.h"
 #include "identity.h"
 #include "token.h"
+#include "events.h"
 #include "jsonconv.h"
 
 #include "catalog/namespace.h"
@@ -440,7 +441,7 @@ roomcast_verify(PG_FUNCTION_ARGS)
 	rc_jwt_claims *claims = palloc(sizeof(rc_jwt_claims));
 
 	RcTokenVerify(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), claims);
-	return RcJsonObjectToJsonb(claims->json, claims->json_len);
+	return RcClaimsToJsonb(claims->json, claims->json_len);
 }
 
 /* SQL function: authenticate(token text) returns jsonb */
@@ -452,7 +453,7 @@ roomcast_authenticate(PG_FUNCTION_ARGS)
 	char	   *claims;
 
 	claims = RcIdentityAuthenticate(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
-	return RcJsonObjectToJsonb(claims, strlen(claims));
+	return RcClaimsToJsonb(claims, strlen(claims));
 }
 
 /* SQL function: add_signing_key(kid text, secret bytea, alg text) returns void */
@@ -525,7 +526,7 @@ roomcast_keys_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "roomcast_keys_changed: not called by trigger manager");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	Async_Notify("roomcast", "{\"c\":\"keys\"}");
+	RcNotifyControl("keys", NULL);
 	return PointerGetDatum(NULL);
 }
 
