@@ -30,11 +30,17 @@ SELECT err($$SELECT roomcast.add_signing_key('short', '\x0102')$$);
 SELECT err($$SELECT roomcast.add_signing_key('rs', decode(repeat('aa', 32), 'hex'), 'RS256')$$);
 SELECT err($$SELECT roomcast.add_signing_key('bad kid!', decode(repeat('aa', 32), 'hex'))$$);
 SELECT err($$SELECT roomcast.retire_signing_key('nope')$$);
+SELECT err($$SELECT roomcast.add_signing_key('long', decode(repeat('aa', 1025), 'hex'))$$) AS secret_over_1024;
+SELECT err($$SELECT roomcast.add_signing_key('max', decode(repeat('ab', 1024), 'hex'))$$) AS secret_of_1024;
+SELECT roomcast.retire_signing_key('max');   -- keep k512 the newest active key below
+SELECT err($$SELECT roomcast.create_tenant('Bad Slug', 'x')::text$$) AS bad_slug;
+SELECT err($$SELECT roomcast.create_tenant('acme', 'Acme again')::text$$) AS duplicate_slug;
 
 -- No identity: RC401 everywhere.
 SELECT err('SELECT roomcast.current_tenant()::text');
 SELECT err('SELECT roomcast.current_user_id()::text');
 SELECT err('SELECT roomcast.current_role()');
+SELECT err('SELECT roomcast.current_claims()::text');
 
 -- set_identity and current_* (transaction-local).
 BEGIN;
@@ -53,6 +59,9 @@ SELECT err('SELECT roomcast.current_tenant()::text') AS after_commit;
 SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', 'aaaaaaaa-0000-0000-0000-00000000dead')$$);
 SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', 'aaaaaaaa-0000-0000-0000-000000000002')$$);
 SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', NULL, 'a/b')$$);
+SELECT err(format('SELECT roomcast.set_identity(%L, NULL, %L)', '11111111-1111-1111-1111-111111111111', repeat('r', 65))) AS role_65_chars;
+SELECT err($$SELECT roomcast.set_identity('11111111-1111-1111-1111-111111111111', NULL, '')$$) AS empty_role;
+SELECT err($$SELECT roomcast.set_identity(NULL)$$) AS null_tenant;
 -- The identity cannot be forged with SET by an ordinary role.
 CREATE ROLE rc_plain LOGIN;
 SET ROLE rc_plain;

@@ -22,6 +22,8 @@ SELECT tokens->>'refresh_token' ~ '^[A-Za-z0-9_-]{43}$' AS refresh_is_256_bits,
 SELECT count(*) AS stored, bool_and(token_hash = sha256(convert_to(t.tokens->>'refresh_token', 'UTF8'))) AS hash_matches
   FROM roomcast.refresh_tokens r, t WHERE t.name = 'login1' AND r.user_id = 'cccccccc-0000-0000-0000-000000000001';
 SELECT err($$SELECT roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-00000000dead')::text$$) AS unknown_user;
+SELECT err($$SELECT roomcast.issue_tokens('33333333-3333-3333-3333-333333333333', NULL)::text$$) AS null_user;
+SELECT err($$SELECT roomcast.issue_tokens(NULL, 'cccccccc-0000-0000-0000-000000000001')::text$$) AS null_tenant;
 
 -- refresh rotates: a new pair in the same family; the old token is spent.
 INSERT INTO t SELECT 'rot1', roomcast.refresh((SELECT tokens->>'refresh_token' FROM t WHERE name = 'login1'));
@@ -75,6 +77,15 @@ BEGIN;
 SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000002', 'member');
 SELECT err($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS member_for_other;
 ROLLBACK;
+-- The user themselves, and an admin, may.
+BEGIN;
+SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000001', 'member');
+SELECT err($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS self;
+ROLLBACK;
+BEGIN;
+SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000002', 'admin');
+SELECT err($$SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001')::text$$) AS admin_for_other;
+ROLLBACK;
 BEGIN;
 SELECT roomcast.set_identity('33333333-3333-3333-3333-333333333333');
 SELECT roomcast.revoke_sessions('cccccccc-0000-0000-0000-000000000001') > 0 AS revoked_some;
@@ -89,6 +100,10 @@ SELECT err($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000
 INSERT INTO roomcast.sso_sessions (tenant_id, user_id, expires_at)
     VALUES ('33333333-3333-3333-3333-333333333333', 'cccccccc-0000-0000-0000-000000000002', now() + interval '1 hour');
 SELECT roomcast.verify(roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')->>'access_token')->>'role' AS sso_role;
+SAVEPOINT disabled;
+UPDATE roomcast.users SET status = 'disabled' WHERE id = 'cccccccc-0000-0000-0000-000000000002';
+SELECT err($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')::text$$) AS sso_disabled_user;
+ROLLBACK TO SAVEPOINT disabled;
 UPDATE roomcast.sso_sessions SET expires_at = now() - interval '1 s';
 SELECT err($$SELECT roomcast.refresh_from_sso('cccccccc-0000-0000-0000-000000000002')::text$$) AS sso_expired;
 COMMIT;
