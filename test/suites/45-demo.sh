@@ -15,7 +15,7 @@ done
 check() { if eval "$2"; then echo "ok - demo: $1"; else echo "not ok - demo: $1"; fi; }
 check "prints a URL per demo user" '[ "$(grep -c "#token=" "$log")" -ge 3 ]'
 check "serves the page" 'curl -sf "$url" | grep -q "roomcast"'
-check "serves the socket.io-client bundle" 'curl -sf "${url}socket.io.min.js" | grep -q "io"'
+check "serves the socket.io-client bundle" 'curl -sf "${url}socket.io.min.js" | head -c 200 | grep -q "Socket.IO v4"'
 sleep 2
 check "the notifier is healthy with its database" 'curl -s "${url}healthz" | grep -q "\"db\":\"up\""'
 wait $demo
