@@ -69,7 +69,7 @@ $(BUILD)/test/%: test/unit/%.c test/unit/tap.h $(COMMON_HOST_OBJS) $(NOTIFIER_CO
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(NOTIFIER_CPPFLAGS) -Itest/unit $< $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) -o $@ $(HOST_LDFLAGS) -lcrypto
 
-.PHONY: unit test demo
+.PHONY: unit test demo security-doc
 unit: $(UNIT_BINS)
 
 test:
@@ -77,3 +77,7 @@ test:
 
 demo:
 	bash examples/demo/run
+
+# Put the table of hostile inputs that the last `make test` tried into docs/security.md.
+security-doc:
+	bash test/lib/update-security-doc.sh
