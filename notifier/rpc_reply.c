@@ -48,7 +48,8 @@ rpc_reply_code(const char *sqlstate, const char *message)
 		return "LIMIT_EXCEEDED";
 	if (strcmp(sqlstate, "RC429") == 0)
 		return "RATE_LIMITED";
-	if (strcmp(sqlstate, "22023") == 0 || strcmp(sqlstate, "22P02") == 0)
+	/* 22P05: a \u0000 (or another character jsonb cannot hold) in the arguments */
+	if (strcmp(sqlstate, "22023") == 0 || strcmp(sqlstate, "22P02") == 0 || strcmp(sqlstate, "22P05") == 0)
 		return "INVALID_ARGUMENT";
 	return "INTERNAL_ERROR";
 }
