@@ -256,6 +256,53 @@ test("sockets that leave while their requests wait or run are never answered, an
   await done(srv);
 });
 
+test("--rpc-queue: a tenant over its tenth, or over the whole queue once it has 4 waiting, gets RATE_LIMITED; a quiet tenant is still admitted", async () => {
+  const srv = await notifier(["--rpc-pool", "1", "--rpc-queue", "40", "--rate", "100000"]);
+  const tC = await db.addTenant("limits-qc"), tD = await db.addTenant("limits-qd");
+  const c1 = await db.addUser(tC, "c1@limits.test"), d1 = await db.addUser(tD, "d1@limits.test");
+  const A = await as(srv, tA, a1), B = await as(srv, tB, b1), C = await as(srv, tC, c1), D = await as(srv, tD, d1);
+  // hold the only connection for 1.5 s, so that nothing drains while the queues fill
+  const blocker = ask(A, "slow", { s: 1.5 });
+  await sleep(200);
+  const batch = async (c, n) => {
+    const p = [];
+    for (let i = 0; i < n; i++) p.push(ask(c, "get_unread_count"));
+    await sleep(100);
+    return p;
+  };
+  const pa = await batch(A, 20), pb = await batch(B, 20), pc = await batch(C, 12), pd = await batch(D, 2);
+  const [ra, rb, rc, rd] = await Promise.all([pa, pb, pc, pd].map((p) => Promise.all(p)));
+  assert.deepEqual(await blocker, { slept: true });
+  const lim = (r) => r.filter((x) => x.error?.code === "RATE_LIMITED");
+  // per tenant: 40 / 10 = 4, at least 16
+  assert.equal(lim(ra).length, 4);
+  assert.match(lim(ra)[0].error.message, /this tenant/);
+  assert.equal(lim(rb).length, 4);
+  // overall 40 reached by C's 8th: C (8 waiting, past the reserve of 4) is refused
+  assert.equal(lim(rc).length, 4);
+  assert.match(lim(rc)[0].error.message, /too many requests waiting/);
+  assert.ok([...lim(ra), ...lim(rb), ...lim(rc)].every((x) => x.error.retryAfter >= 1000));
+  // D has fewer than 4 waiting: admitted although the queue is full
+  assert.deepEqual(rd, [{ count: 0 }, { count: 0 }]);
+  console.log("SECURITY|notifier/rpc|three tenants fill --rpc-queue 40 behind a held connection|over a tenant's 16 or past the reserve: RATE_LIMITED; a fourth quiet tenant still admitted");
+  await done(srv);
+});
+
+test("CONNECT while the rpc pool cannot reach the database: CONNECT_ERROR UNAVAILABLE, then connected once it is back", async () => {
+  const srv = await notifier(["--rpc-pool", "1"]);
+  assert.equal(await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } }), "connected");
+  await db.sql("ALTER ROLE rc_e2e_notifier CONNECTION LIMIT 1"); // the listener keeps its slot
+  try {
+    await db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'roomcast-notifier-rpc'", [db.name]);
+    await until(async () => (await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } })) === "Service unavailable/UNAVAILABLE", 10000, "UNAVAILABLE");
+    console.log("SECURITY|notifier/auth|CONNECT while the database cannot confirm the user|CONNECT_ERROR UNAVAILABLE (fail closed)");
+  } finally {
+    await db.sql("ALTER ROLE rc_e2e_notifier CONNECTION LIMIT -1");
+  }
+  await until(async () => (await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } })) === "connected", 20000, "connected again");
+  await done(srv);
+});
+
 test("the database restarts in the middle of requests: the pool reconnects and requests are answered again", async () => {
   const srv = await notifier(["--rpc-pool", "3"]);
   const A = await as(srv, tA, a1);
