@@ -168,19 +168,92 @@ now_ms(void)
 	return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+/*---- socket references ----*/
+
+static auth_user **auth_refs;	/* chained hash by ref; a power of two of buckets */
+static size_t auth_refs_size,
+			auth_refs_count;
+static uint64_t auth_refs_next = 1;
+
+/* Give u a new reference and enter it in the table; 0 or -1 (out of memory) */
+static int
+auth_ref_add(auth_user *u)
+{
+	if (auth_refs_count >= 2 * auth_refs_size)
+	{
+		size_t		size = auth_refs_size ? 2 * auth_refs_size : 1024;
+		auth_user **t = calloc(size, sizeof(*t));
+
+		if (t == NULL)
+			return -1;
+		for (size_t i = 0; i < auth_refs_size; i++)
+			for (auth_user *e = auth_refs[i], *next; e; e = next)
+			{
+				next = e->ref_next;
+				e->ref_next = t[e->ref & (size - 1)];
+				t[e->ref & (size - 1)] = e;
+			}
+		free(auth_refs);
+		auth_refs = t;
+		auth_refs_size = size;
+	}
+	u->ref = auth_refs_next++;
+	u->ref_next = auth_refs[u->ref & (auth_refs_size - 1)];
+	auth_refs[u->ref & (auth_refs_size - 1)] = u;
+	auth_refs_count++;
+	return 0;
+}
+
+/* Remove u from the table (if it was entered) */
+static void
+auth_ref_del(auth_user *u)
+{
+	if (u->ref == 0)
+		return;
+	for (auth_user **pp = &auth_refs[u->ref & (auth_refs_size - 1)]; *pp; pp = &(*pp)->ref_next)
+		if (*pp == u)
+		{
+			*pp = u->ref_next;
+			auth_refs_count--;
+			break;
+		}
+	u->ref = 0;
+}
+
+sio_socket *
+auth_socket_by_ref(uint64_t ref)
+{
+	if (ref == 0 || auth_refs_size == 0)
+		return NULL;
+	for (auth_user *e = auth_refs[ref & (auth_refs_size - 1)]; e; e = e->ref_next)
+		if (e->ref == ref)
+			return e->sock;
+	return NULL;
+}
+
+/*---- CONNECT ----*/
+
 /* CONNECT_ERROR with message Unauthorized (or the limit's) and data.code */
 static void
 auth_reject(sio_socket *sock, const char *code)
 {
 	char		data[160];
-	bool		too_many = strcmp(code, "TOO_MANY_CONNECTIONS") == 0;
+	const char *message = "Unauthorized";
 
-	metrics_g.auth_failures[too_many ? AUTH_FAIL_TOO_MANY_CONNECTIONS :
-							strcmp(code, "INVALID_TOKEN") == 0 ? AUTH_FAIL_INVALID_TOKEN :
-							strcmp(code, "TOKEN_EXPIRED") == 0 ? AUTH_FAIL_TOKEN_EXPIRED :
-							AUTH_FAIL_UNAUTHORIZED]++;
-	snprintf(data, sizeof(data), "{\"message\":\"%s\",\"data\":{\"code\":\"%s\"}}",
-			 too_many ? "Too many connections" : "Unauthorized", code);
+	if (strcmp(code, "TOO_MANY_CONNECTIONS") == 0)
+	{
+		message = "Too many connections";
+		metrics_g.auth_failures[AUTH_FAIL_TOO_MANY_CONNECTIONS]++;
+	}
+	else if (strcmp(code, "UNAVAILABLE") == 0)
+		message = "Service unavailable";	/* the database could not confirm: try again */
+	else if (strcmp(code, "RATE_LIMITED") == 0)
+		message = "Too many requests";
+	else
+		metrics_g.auth_failures[strcmp(code, "INVALID_TOKEN") == 0 ? AUTH_FAIL_INVALID_TOKEN :
+								strcmp(code, "TOKEN_EXPIRED") == 0 ? AUTH_FAIL_TOKEN_EXPIRED :
+								AUTH_FAIL_UNAUTHORIZED]++;
+	snprintf(data, sizeof(data), "{\"message\":\"%s\",\"data\":{\"code\":\"%s\"}}", message, code);
 	log_debug("CONNECT to %s refused: %s", sio_nsp_name(sock), code);
 	sio_connect_reject(sock, data);
 }
@@ -196,7 +269,12 @@ auth_user_sockets(const char *user_room, uint16_t nsp)
 	return n;
 }
 
-/* sio_hooks.connect: verify, join the tenant and user rooms, accept, greet */
+/*
+ * sio_hooks.connect: verify the token locally (cheap refusals first), then
+ * ask the database whether the user and tenant still exist and the user is
+ * active (rpc_check_connect). The socket waits, pending, for that answer:
+ * auth_connect_confirmed or auth_connect_refused.
+ */
 static void
 auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 {
@@ -207,7 +285,6 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	long		len = auth_token_of(sock, auth, auth_len, tokbuf, &tok);
 	auth_user  *u;
 	char		room[128];
-	buf			ev = BUF_INIT;
 
 	if (len < 0)
 		code = "INVALID_TOKEN";
@@ -228,11 +305,37 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	if (u == NULL)
 		goto oom;
 	sock->user = u;
+	u->sock = sock;
+	u->pending = true;
 	if ((u->role = strdup(claims.role)) == NULL || (u->email = strdup(claims.email)) == NULL ||
-		(u->token = strndup(tok, (size_t) len)) == NULL)
+		(u->token = strndup(tok, (size_t) len)) == NULL || auth_ref_add(u) < 0)
 		goto oom;
 	memcpy(u->user, claims.user, sizeof(u->user));
 	memcpy(u->tenant, claims.tenant, sizeof(u->tenant));
+	rpc_check_connect(sock);	/* may refuse (and free sock) before returning */
+	return;
+
+oom:
+	log_error("out of memory accepting a CONNECT");
+	auth_reject(sock, "UNAUTHORIZED");	/* socket_gone frees u */
+}
+
+void
+auth_connect_confirmed(sio_socket *sock)
+{
+	auth_user  *u = sock->user;
+	uint64_t	ref = u->ref;
+	char		room[128];
+	buf			ev = BUF_INIT;
+
+	u->pending = false;
+	/* checked again: other CONNECTs of this user may have been confirmed meanwhile */
+	snprintf(room, sizeof(room), "tenant:%s:user:%s", u->tenant, u->user);
+	if (auth_max_conns && auth_user_sockets(room, sock->nsp) >= auth_max_conns)
+	{
+		auth_reject(sock, "TOO_MANY_CONNECTIONS");
+		return;
+	}
 	snprintf(room, sizeof(room), "tenant:%s", u->tenant);
 	if (room_join(&u->rooms, sock, room, strlen(room)) < 0)
 		goto oom;
@@ -240,19 +343,28 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	if (room_join(&u->rooms, sock, room, strlen(room)) < 0)
 		goto oom;
 	sio_connect_accept(sock);
+	/* each send may close the socket: go on only while its reference finds it */
+	if (auth_socket_by_ref(ref) != sock)
+		return;
 	buf_printf(&ev, "[\"connected\",{\"message\":\"Connected to roomcast\",\"timestamp\":%lld}]",
 			   (long long) now_ms());
 	if (ev.p)
 		sio_emit(sock, ev.p, ev.len);
 	buf_free(&ev);
 	/* the inbox namespace (roomcast.notification_nsp's default) starts with the count */
-	if (strcmp(sio_nsp_name(sock), "/notifications") == 0)
+	if (auth_socket_by_ref(ref) == sock && strcmp(sio_nsp_name(sock), "/notifications") == 0)
 		rpc_push_unread_count(sock);
 	return;
 
 oom:
 	log_error("out of memory accepting a CONNECT");
-	auth_reject(sock, "UNAUTHORIZED");	/* socket_gone frees u */
+	auth_reject(sock, "UNAUTHORIZED");
+}
+
+void
+auth_connect_refused(sio_socket *sock, const char *code)
+{
+	auth_reject(sock, code);
 }
 
 /* sio_hooks.socket_gone: leave every room, free the identity */
@@ -263,8 +375,10 @@ auth_on_socket_gone(sio_socket *sock)
 
 	if (u == NULL)
 		return;
-	rpc_socket_gone(sock);
+	auth_ref_del(u);
 	room_leave_all(&u->rooms);
+	if (u->token)
+		memset(u->token, 0, strlen(u->token));
 	free(u->token);
 	free(u->role);
 	free(u->email);

@@ -25,6 +25,12 @@ typedef struct auth_user
 	char	   *role;			/* "" when the token has none */
 	char	   *email;
 	char	   *token;			/* for roomcast.rpc (rpc.c) */
+	uint64_t	ref;			/* this socket's reference (auth_socket_by_ref) */
+	struct auth_user *ref_next; /* the reference table's chain */
+	sio_socket *sock;
+	bool		pending;		/* CONNECT waits for the database's confirmation */
+	double		rl_tokens;		/* --rate token bucket (rpc.c) */
+	uint64_t	rl_ms;			/* its last refill, uv_now; 0: full */
 } auth_user;
 
 /* One signing key as read from roomcast.signing_keys */
@@ -60,5 +66,18 @@ bool		auth_keys_loaded(void);
  * "TOKEN_EXPIRED".
  */
 const char *auth_verify(const char *token, size_t len, int64_t now, rc_jwt_claims *claims);
+
+/*
+ * The socket of reference ref, or NULL once it is gone. A reference is
+ * never reused, so anything that outlives a callback (a queued request, a
+ * fan-out list) keeps the reference, not the pointer.
+ */
+sio_socket *auth_socket_by_ref(uint64_t ref);
+
+/* The database confirmed sock's pending CONNECT: join its rooms, accept, greet */
+void		auth_connect_confirmed(sio_socket *sock);
+
+/* Refuse sock's pending CONNECT with code (frees sock) */
+void		auth_connect_refused(sio_socket *sock, const char *code);
 
 #endif

@@ -140,7 +140,7 @@ main(int argc, char **argv)
 	{
 		auth_init(opts.max_conns_per_user);
 		db_start(loop, opts.db);
-		rpc_start(loop, opts.db);
+		rpc_start(loop, &opts);
 	}
 	http_route_init(&opts);
 	net_set_opts(&opts);

@@ -29,6 +29,47 @@ metrics_observe_latency(int64_t latency_ms)
 	metrics_g.latency_count++;
 }
 
+void
+metrics_observe_rpc_latency(int64_t latency_ms)
+{
+	if (latency_ms < 0)
+		latency_ms = 0;
+	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++)
+		if (latency_ms <= metrics_latency_bounds[i])
+			metrics_g.rpc_latency_le[i]++;
+	metrics_g.rpc_latency_sum_ms += (uint64_t) latency_ms;
+	metrics_g.rpc_latency_count++;
+}
+
+/* The client-request metrics (rpc_pool.c, rpc.c) */
+static void
+metrics_render_rpc(buf *out)
+{
+	const metrics *m = &metrics_g;
+	static const char *const limit_names[RPC_LIMIT__COUNT] = {"rate", "queue"};
+
+	buf_printf(out,
+			   "# HELP roomcast_rpc_queue_depth Client requests waiting for an rpc connection.\n"
+			   "# TYPE roomcast_rpc_queue_depth gauge\n"
+			   "roomcast_rpc_queue_depth %lld\n"
+			   "# HELP roomcast_rpc_rate_limited_total Client requests answered RATE_LIMITED without running, by reason.\n"
+			   "# TYPE roomcast_rpc_rate_limited_total counter\n",
+			   (long long) m->rpc_queue_depth);
+	for (int i = 0; i < RPC_LIMIT__COUNT; i++)
+		buf_printf(out, "roomcast_rpc_rate_limited_total{reason=\"%s\"} %llu\n", limit_names[i],
+				   (unsigned long long) m->rpc_rate_limited[i]);
+	buf_printf(out, "# HELP roomcast_rpc_latency_ms Milliseconds from a client request being queued to its answer.\n"
+			   "# TYPE roomcast_rpc_latency_ms histogram\n");
+	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++)
+		buf_printf(out, "roomcast_rpc_latency_ms_bucket{le=\"%d\"} %llu\n", metrics_latency_bounds[i],
+				   (unsigned long long) m->rpc_latency_le[i]);
+	buf_printf(out, "roomcast_rpc_latency_ms_bucket{le=\"+Inf\"} %llu\n"
+			   "roomcast_rpc_latency_ms_sum %llu\n"
+			   "roomcast_rpc_latency_ms_count %llu\n",
+			   (unsigned long long) m->rpc_latency_count, (unsigned long long) m->rpc_latency_sum_ms,
+			   (unsigned long long) m->rpc_latency_count);
+}
+
 int
 metrics_render(buf *out)
 {
@@ -103,5 +144,6 @@ metrics_render(buf *out)
 			   "roomcast_commit_to_socket_ms_count %llu\n",
 			   (unsigned long long) m->latency_count, (unsigned long long) m->latency_sum_ms,
 			   (unsigned long long) m->latency_count);
+	metrics_render_rpc(out);
 	return out->p ? 0 : -1;
 }

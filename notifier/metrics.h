@@ -31,6 +31,14 @@ typedef enum metrics_auth
 	AUTH_FAIL__COUNT
 } metrics_auth;
 
+/* Why a client request was answered RATE_LIMITED without running (rpc.c) */
+typedef enum metrics_rpc_limit
+{
+	RPC_LIMIT_RATE = 0,			/* the socket is over --rate */
+	RPC_LIMIT_QUEUE,			/* its tenant's queue, or the whole queue, is full */
+	RPC_LIMIT__COUNT
+} metrics_rpc_limit;
+
 /* Upper bounds (ms) of the commit-to-socket latency histogram buckets */
 #define METRICS_LATENCY_BUCKETS 10
 extern const int metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
@@ -57,10 +65,19 @@ typedef struct metrics
 	uint64_t	latency_le[METRICS_LATENCY_BUCKETS];
 	uint64_t	latency_sum_ms;
 	uint64_t	latency_count;
+	/* client requests (rpc_pool.c): queue depth, refusals, enqueue-to-answer latency in ms */
+	int64_t		rpc_queue_depth;	/* gauge */
+	uint64_t	rpc_rate_limited[RPC_LIMIT__COUNT];
+	uint64_t	rpc_latency_le[METRICS_LATENCY_BUCKETS];
+	uint64_t	rpc_latency_sum_ms;
+	uint64_t	rpc_latency_count;
 } metrics;
 
 /* Count one event delivered latency_ms after its commit */
 void		metrics_observe_latency(int64_t latency_ms);
+
+/* Count one client request answered latency_ms after it was queued */
+void		metrics_observe_rpc_latency(int64_t latency_ms);
 
 extern metrics metrics_g;
 

@@ -56,7 +56,11 @@ static const opt_def opt_defs[] = {
 	{"grace", "S", "300", OPT_UINT, F(grace), 86400, false, "how long a socket with an expired token may wait for auth:refresh"},
 	{"refresh-warning", "S", "60", OPT_UINT, F(refresh_warning), 86400, false, "send auth:refresh-needed this long before expiry"},
 	{"max-conns-per-user", "N", "16", OPT_UINT, F(max_conns_per_user), 1000000, false, "further CONNECTs get TOO_MANY_CONNECTIONS"},
-	{"rate", "N", "20", OPT_UINT, F(rate), 1000000, false, "client events per second per socket (burst 2N)"},
+	{"rate", "N", "20", OPT_UINT, F(rate), 1000000, false, "client events per second per socket (burst 2N; 0: no limit)"},
+	{"rpc-pool", "N", "4", OPT_UINT, F(rpc_pool), 64, false,
+	"database connections for client requests, served to tenants in turn (1 to 64)"},
+	{"rpc-queue", "N", "10000", OPT_UINT, F(rpc_queue), 10000000, false,
+	"client requests waiting overall; one tenant may have a tenth of them (at least 16)"},
 	{"recovery-window", "S", "120", OPT_UINT, F(recovery_window), 86400 * 7, false, "how far back a reconnecting client may recover"},
 	{"static", "DIR", NULL, OPT_STR, F(static_dir), 0, false, "serve static files from DIR (demo page)"},
 	{"log-level", "LEVEL", "info", OPT_LOGLEVEL, 0, 0, true, "debug, info, warn or error"},
@@ -332,6 +336,11 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 	if (o->ping_interval == 0 || o->ping_timeout == 0)
 	{
 		fprintf(stderr, "roomcast-notifier: --ping-interval and --ping-timeout must be positive\n");
+		return -1;
+	}
+	if (o->rpc_pool == 0 || o->rpc_queue == 0)
+	{
+		fprintf(stderr, "roomcast-notifier: --rpc-pool and --rpc-queue must be positive\n");
 		return -1;
 	}
 	if (o->conformance && o->cors_origin == NULL)

@@ -36,6 +36,8 @@ typedef struct notifier_opts
 	uint32_t	refresh_warning;	/* s */
 	uint32_t	max_conns_per_user;
 	uint32_t	rate;
+	uint32_t	rpc_pool;		/* database connections for client requests */
+	uint32_t	rpc_queue;		/* client requests waiting overall (per tenant: a tenth) */
 	uint32_t	recovery_window;	/* s */
 	char	   *static_dir;
 	log_level	log_level;
