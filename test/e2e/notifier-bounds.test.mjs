@@ -342,7 +342,7 @@ test("a held polling GET whose connection dies in the turn it is answered is not
     assert.equal(srv.proc.exitCode, null, "the notifier is still running");
     assert.equal(srv.proc.signalCode, null);
     await assertServed(srv, healthy);
-    security("notifier/http", `${rounds} held polling GETs reset while answered, requests pipelined behind`,
+    security("notifier/http", `${rounds} held polling GETs closed in the turn they are answered, requests pipelined behind`,
       "connection freed only after the deferred list let go of it; no crash");
     healthy.close();
   } finally {
