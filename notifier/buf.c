@@ -3,6 +3,7 @@
  */
 #include "buf.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,4 +109,11 @@ buf_free(buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+size_t
+buf_alloc_cost(void *p)
+{
+	/* glibc (and ASan's allocator) keep one size_t of header per chunk */
+	return p ? malloc_usable_size(p) + sizeof(size_t) : 0;
 }

@@ -30,6 +30,14 @@ int			buf_printf(buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3
 /* NUL-terminate (not counted in len) and return p, or NULL on failure */
 char	   *buf_cstr(buf *b);
 void		buf_reset(buf *b);
+
+/*
+ * What the malloc'd block p really costs the process: its usable size plus
+ * the allocator's per-chunk header. Queues of unsent output count this, not
+ * the payload length, so that many small packets cannot hide their overhead
+ * from --max-buffered. 0 for NULL.
+ */
+size_t		buf_alloc_cost(void *p);
 void		buf_free(buf *b);
 
 #endif

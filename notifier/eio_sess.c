@@ -11,6 +11,16 @@
  * session closes. One uv_timer per session carries the heartbeat and the
  * connect timeout; a request for a session whose pong deadline has passed
  * finds it closed even if the timer has not fired yet.
+ *
+ * Bounds: at most --max-sessions sessions (further handshakes get 503); a
+ * session's unsent packets (the polling queue, or the WebSocket's unsent
+ * bytes) are counted at allocation cost and bounded by --max-buffered, past
+ * which the session is a slow consumer, closed from its timer.
+ *
+ * Lifecycle (the rule in net.h): eio_send never closes a session under its
+ * caller: a slow consumer is closed from its own timer, a failed transport
+ * from net.c's deferred list (eio_conn_gone). A session's memory is freed in
+ * its timer's close callback, after the current loop turn.
  */
 #include "eio_sess.h"
 
@@ -19,6 +29,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "buf.h"
 #include "log.h"
 #include "metrics.h"
 #include "rc_jwt.h"
@@ -169,12 +180,15 @@ flush_poll(eio_session *s)
 		if (eio_payload_append(&b, (eio_type) o->type, o->binary, o->data, o->len) < 0)
 			break;
 		s->out_head = o->next;
+		s->out_bytes -= (uint32_t) buf_alloc_cost(o);
 		free(o);
 		metrics_g.packets_sent++;
 	}
 	if (s->out_head == NULL)
+	{
 		s->out_tail = NULL;
-	s->out_bytes = 0;
+		s->out_bytes = 0;
+	}
 	s->poll = NULL;
 	c->sess = NULL;
 	respond_text(c, b.p, b.len);
@@ -397,32 +411,56 @@ eio_set_connect_timeout(eio_session *s, uint32_t ms)
 
 /*---- sending ----*/
 
+/* Over the bound: close from the timer, not from under the caller's feet */
+static int
+slow_consumer(eio_session *s, size_t unsent)
+{
+	metrics_g.drops[DROP_SLOW_CONSUMER]++;
+	log_info("engine.io session %s: slow consumer (%zu bytes unsent, --max-buffered %u)",
+			 s->sid, unsent, eio_opts->max_buffered);
+	s->slow = true;
+	uv_timer_start(&s->timer, timer_cb, 0, 0);
+	return -1;
+}
+
+/*
+ * Over WebSocket the frame goes to the connection at once if its unsent
+ * output (at allocation cost, net_conn_unsent) plus this frame stays within
+ * --max-buffered; a connection that failed takes nothing (its session is
+ * closed from net.c's deferred list). Over polling the packet is queued at
+ * its allocation cost, bounded the same way.
+ */
 int
 eio_send(eio_session *s, eio_type type, bool binary, const char *data, size_t len)
 {
 	eio_out    *o;
+	size_t		cost;
 
 	if (s->closed || s->slow)
 		return -1;
-	if (s->transport == EIO_T_WEBSOCKET && s->ws && s->out_head == NULL &&
-		uv_stream_get_write_queue_size((uv_stream_t *) &s->ws->tcp) + len <= eio_opts->max_buffered)
+	if (s->transport == EIO_T_WEBSOCKET)
 	{
+		size_t		unsent;
+
+		if (!net_conn_alive(s->ws))
+			return -1;
+		unsent = net_conn_unsent(s->ws);
+		/* the frame, if the kernel does not take it: header, request, malloc chunk */
+		if (s->out_head != NULL || unsent + len + 256 > eio_opts->max_buffered)
+			return slow_consumer(s, unsent);
 		net_ws_send_eio(s->ws, type, binary, data, len);
 		metrics_g.packets_sent++;
 		return 0;
 	}
-	if (s->out_bytes + len > eio_opts->max_buffered || s->transport == EIO_T_WEBSOCKET)
-	{
-		metrics_g.drops[DROP_SLOW_CONSUMER]++;
-		log_info("engine.io session %s: slow consumer (%u bytes unsent)", s->sid, s->out_bytes);
-		/* close from the timer, not from under the caller's feet */
-		s->slow = true;
-		uv_timer_start(&s->timer, timer_cb, 0, 0);
-		return -1;
-	}
 	o = malloc(sizeof(*o) + len);
 	if (o == NULL)
 		return -1;
+	cost = buf_alloc_cost(o);
+	if (s->out_bytes + cost > eio_opts->max_buffered)
+	{
+		free(o);
+		return slow_consumer(s, s->out_bytes);
+	}
 	o->next = NULL;
 	o->type = (uint8_t) type;
 	o->binary = binary;
@@ -434,7 +472,7 @@ eio_send(eio_session *s, eio_type type, bool binary, const char *data, size_t le
 	else
 		s->out_head = o;
 	s->out_tail = o;
-	s->out_bytes += (uint32_t) len + 1;
+	s->out_bytes += (uint32_t) cost;
 	flush_poll(s);
 	return 0;
 }
@@ -769,6 +807,15 @@ eio_handle_request(net_conn *c, const http_request *req, bool upgrade,
 	if (is_ws != upgrade)
 	{
 		respond_error(c, EIO_ERR_BAD_REQUEST);
+		return;
+	}
+	if (sid_count >= eio_opts->max_sessions)
+	{
+		static const char body[] = "too many sessions (--max-sessions)";
+
+		metrics_g.drops[DROP_MAX_SESSIONS]++;
+		log_debug("handshake refused: %zu sessions (--max-sessions %u)", sid_count, eio_opts->max_sessions);
+		net_http_respond(c, 503, "text/plain", body, sizeof(body) - 1);
 		return;
 	}
 	if (is_ws && net_ws_accept(c, req) < 0)

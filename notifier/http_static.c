@@ -8,8 +8,10 @@
  * and ".." segments and hidden files (segments starting with '.') are refused
  * before touching the file system; the result is then resolved with
  * realpath() and must still lie under realpath(DIR), so a symlink that leaves
- * DIR is a 404 like a missing file. The file is opened O_NOFOLLOW on the
- * resolved path and must be a regular file of at most STATIC_MAX_FILE bytes.
+ * DIR is a 404 like a missing file. The file is opened O_NOFOLLOW and
+ * O_NONBLOCK on the resolved path (so a FIFO or a device cannot block the
+ * loop in open), and must then be a regular file (fstat) of at most
+ * STATIC_MAX_FILE bytes; anything else is a 404.
  *
  * Reading: plain blocking open/fstat/read on the loop thread, not uv_fs. The
  * files are a few small local files (a page, a script, the socket.io bundle
@@ -205,12 +207,14 @@ static_open(const char *rel, struct stat *st)
 		free(real);
 		return -1;
 	}
-	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer */
+	fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	free(real);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))
 	{
+		log_warn("static: %s is not a regular file; refused", rel);
 		close(fd);
 		return -1;
 	}

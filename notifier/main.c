@@ -26,8 +26,6 @@
 
 #define DRAIN_MAX_MS 4500
 
-void		net_set_opts(const notifier_opts *opts);
-
 static notifier_opts opts;
 static uv_loop_t *loop;
 static uv_signal_t sig_term,

@@ -8,7 +8,8 @@ metrics		metrics_g;
 
 static const char *const drop_names[DROP__COUNT] = {
 	"malformed", "too_big", "invalid_utf8", "ws_protocol", "slow_consumer",
-	"ping_timeout", "connect_timeout", "forbidden_origin"
+	"ping_timeout", "connect_timeout", "forbidden_origin", "max_conns", "max_sessions",
+	"ws_close_invalid"
 };
 
 static const char *const auth_names[AUTH_FAIL__COUNT] = {
@@ -104,13 +105,17 @@ metrics_render(buf *out)
 			   "# HELP roomcast_bytes_sent_total Bytes written to client sockets.\n"
 			   "# TYPE roomcast_bytes_sent_total counter\n"
 			   "roomcast_bytes_sent_total %llu\n"
+			   "# HELP roomcast_read_pauses_total Times a connection stopped being read because its unsent output was over --max-buffered.\n"
+			   "# TYPE roomcast_read_pauses_total counter\n"
+			   "roomcast_read_pauses_total %llu\n"
 			   "# HELP roomcast_drops_total Connections closed or requests refused, by reason.\n"
 			   "# TYPE roomcast_drops_total counter\n",
 			   (long long) m->tcp_connections, (long long) m->sessions_polling,
 			   (long long) m->sessions_websocket, (long long) m->sockets,
 			   (unsigned long long) m->sessions_opened, (unsigned long long) m->http_requests,
 			   (unsigned long long) m->events_received, (unsigned long long) m->packets_sent,
-			   (unsigned long long) m->bytes_received, (unsigned long long) m->bytes_sent);
+			   (unsigned long long) m->bytes_received, (unsigned long long) m->bytes_sent,
+			   (unsigned long long) m->read_pauses);
 	for (int i = 0; i < DROP__COUNT; i++)
 		buf_printf(out, "roomcast_drops_total{reason=\"%s\"} %llu\n", drop_names[i],
 				   (unsigned long long) m->drops[i]);

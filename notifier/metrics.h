@@ -19,6 +19,9 @@ typedef enum metrics_drop
 	DROP_PING_TIMEOUT,
 	DROP_CONNECT_TIMEOUT,
 	DROP_FORBIDDEN_ORIGIN,
+	DROP_MAX_CONNS,				/* TCP connection refused at accept (--max-conns) */
+	DROP_MAX_SESSIONS,			/* Engine.IO handshake refused (--max-sessions) */
+	DROP_WS_CLOSE_INVALID,		/* close frame with a bad code, length or reason */
 	DROP__COUNT
 } metrics_drop;
 
@@ -55,6 +58,7 @@ typedef struct metrics
 	uint64_t	packets_sent;	/* Engine.IO packets sent */
 	uint64_t	bytes_received;
 	uint64_t	bytes_sent;
+	uint64_t	read_pauses;	/* reads stopped: unsent output over --max-buffered */
 	uint64_t	drops[DROP__COUNT];
 	uint64_t	auth_failures[AUTH_FAIL__COUNT];	/* CONNECTs refused, by code */
 	uint64_t	db_events;		/* events taken from NOTIFY or the catch-up */

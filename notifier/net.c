@@ -9,18 +9,28 @@
  * will share, and is little code: framing is in ws_codec.c / http_codec.c.
  *
  * Input: all reads land in one static buffer; only the unconsumed tail of an
- * incomplete request or frame is copied into the connection (c->in).
- * Output: every write is one malloc'd block (uv_write_t + bytes); the kernel
- * and libuv queue them; eio_sess.c bounds what a slow reader may have queued.
+ * incomplete request or frame (or of requests waiting behind back-pressure)
+ * is copied into the connection (c->in), at most NET_MAX_INPUT bytes.
+ * Output: what the kernel does not take at once is one malloc'd block
+ * (uv_write_t + bytes) queued in libuv; c->out_bytes counts those blocks at
+ * their allocation size. Over --max-buffered the connection stops being read
+ * (conn_update_reading) until write callbacks bring it to half the bound;
+ * requests and frames already read wait in c->in meanwhile. So a client that
+ * never reads holds at most the bound plus one response and one read.
  * Close: WebSockets send a close frame, shut down the write side, and linger
  * until the peer closes or 2 s pass, so that the close frame is not lost to
  * a reset.
+ * Lifecycle: see the rule in net.h. A failed write only marks the
+ * connection; the deferred-work list (drained by one uv_idle handle) destroys
+ * it, resumes connections whose held request was answered or whose output
+ * drained, and frees connections closed while still on the list.
  */
 #include "net.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "eio_sess.h"
 #include "http_route.h"
 #include "log.h"
@@ -29,10 +39,15 @@
 
 #define NET_READ_BUF	65536
 #define NET_LINGER_MS	2000
+/* Refused connections (over --max-conns) that may linger to deliver their 503 */
+#define NET_REFUSE_SLACK 64
+/* Input a connection may hold: an incomplete frame or request plus one read */
+#define NET_MAX_INPUT	((size_t) net_opts->max_payload + HTTP_MAX_HEAD + NET_READ_BUF)
 
 typedef struct net_wreq
 {
 	uv_write_t	req;
+	uint32_t	cost;			/* added to the connection's out_bytes */
 	size_t		len;
 	char		data[];
 } net_wreq;
@@ -46,15 +61,17 @@ static long net_nconns;
 static char net_read_buf[NET_READ_BUF];
 static bool net_read_buf_busy;	/* a handler is still using it (re-entrancy guard) */
 static uv_timer_t net_linger_timer;
-static uv_idle_t net_resume_idle;
-static net_conn **net_resume;	/* connections with buffered requests to resume */
-static size_t net_nresume;
+static uv_idle_t net_deferred_idle;
+static net_conn *net_deferred_head;	/* deferred-work list (FIFO, via dnext) */
+static net_conn *net_deferred_tail;
 static const notifier_opts *net_opts;
 
 static size_t conn_process(net_conn *c, char *data, size_t len);
 static void conn_feed(net_conn *c, char *data, size_t len);
-
-void		net_set_opts(const notifier_opts *opts);
+static void conn_destroy(net_conn *c);
+static void deferred_idle_cb(uv_idle_t *h);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
 
 void
 net_set_opts(const notifier_opts *opts)
@@ -106,6 +123,148 @@ net_foreach(void (*fn) (net_conn *c, void *arg), void *arg)
 	}
 }
 
+bool
+net_conn_alive(const net_conn *c)
+{
+	return c != NULL && !c->closing;
+}
+
+size_t
+net_conn_unsent(const net_conn *c)
+{
+	return c->out_bytes;
+}
+
+/*---- deferred work (the lifecycle rule of net.h) ----*/
+
+/* Put c on the deferred-work list (once); the idle handle drains it this turn */
+static void
+conn_defer(net_conn *c)
+{
+	if (!c->queued)
+	{
+		c->queued = true;
+		c->dnext = NULL;
+		if (net_deferred_tail)
+			net_deferred_tail->dnext = c;
+		else
+			net_deferred_head = c;
+		net_deferred_tail = c;
+	}
+	uv_idle_start(&net_deferred_idle, deferred_idle_cb);
+}
+
+/*
+ * c failed while something may be walking it (a write error in a fan-out,
+ * out of memory): stop reading and writing it now, destroy it later.
+ */
+static void
+conn_fail(net_conn *c)
+{
+	if (c->closed || c->failed)
+		return;
+	c->failed = true;
+	c->closing = true;
+	conn_defer(c);
+}
+
+/* Unsent output over the bound: stop reading c */
+static bool
+conn_over(const net_conn *c)
+{
+	return c->out_bytes > net_opts->max_buffered;
+}
+
+/*
+ * Read c unless its output is over the bound, or a held HTTP request has
+ * further requests waiting behind it (they stay in the kernel until the
+ * held one is answered).
+ */
+static void
+conn_update_reading(net_conn *c)
+{
+	bool		over = conn_over(c);
+	bool		stop = over || (c->kind == NET_HTTP && c->busy && c->in_len);
+
+	if (c->closing)
+		return;
+	if (stop && !c->paused)
+	{
+		uv_read_stop((uv_stream_t *) &c->tcp);
+		c->paused = true;
+		if (over)
+			metrics_g.read_pauses++;
+	}
+	else if (!stop && c->paused)
+	{
+		c->paused = false;
+		uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
+	}
+}
+
+/* Process the input c kept while it was paused or held, then read again */
+static void
+conn_resume(net_conn *c)
+{
+	if (c->closing)
+		return;
+	if (c->in_len && !c->busy && !conn_over(c))
+	{
+		char	   *in = c->in;
+		size_t		len = c->in_len;
+
+		c->in = NULL;
+		c->in_len = c->in_cap = 0;
+		conn_feed(c, in, len);	/* ends with conn_update_reading */
+		free(in);
+		return;
+	}
+	conn_update_reading(c);
+}
+
+/* The memory of a connection; only once its handle is closed and it is off the list */
+static void
+conn_free(net_conn *c)
+{
+	free(c->in);
+	free(c->msg);
+	free(c->cors_origin);
+	free(c);
+}
+
+/*
+ * Drain the deferred-work list at the top of the loop: destroy failed
+ * connections (telling their sessions), resume the others, free the ones
+ * closed meanwhile. Work queued while draining waits for the next turn, so
+ * one busy connection cannot hold the loop.
+ */
+static void
+deferred_idle_cb(uv_idle_t *h)
+{
+	net_conn   *c = net_deferred_head;
+
+	net_deferred_head = net_deferred_tail = NULL;
+	while (c)
+	{
+		net_conn   *next = c->dnext;
+
+		c->queued = false;
+		c->dnext = NULL;
+		if (c->free_on_dequeue)
+			conn_free(c);
+		else if (c->failed)
+			conn_destroy(c);
+		else if (c->want_resume)
+		{
+			c->want_resume = false;
+			conn_resume(c);
+		}
+		c = next;
+	}
+	if (net_deferred_head == NULL)
+		uv_idle_stop(h);
+}
+
 /*---- closing ----*/
 
 static void
@@ -113,10 +272,10 @@ close_cb(uv_handle_t *h)
 {
 	net_conn   *c = (net_conn *) h;
 
-	free(c->in);
-	free(c->msg);
-	free(c->cors_origin);
-	free(c);
+	if (c->queued)
+		c->free_on_dequeue = true;	/* the list still points at it */
+	else
+		conn_free(c);
 }
 
 /* Detach from the session (telling it) and from the lists, then uv_close */
@@ -209,11 +368,30 @@ linger_timer_cb(uv_timer_t *t)
 
 /*---- writing ----*/
 
+/*
+ * A queued write finished (or was cancelled by the close). Its bytes leave
+ * out_bytes; a connection paused for back-pressure resumes at half the
+ * bound. A write error marks the connection failed: a paused connection is
+ * not read, so this is how a reset peer is noticed.
+ */
 static void
 write_cb(uv_write_t *req, int status)
 {
-	(void) status;
-	free(req);
+	net_wreq   *w = (net_wreq *) req;
+	net_conn   *c = (net_conn *) req->handle;
+
+	c->out_bytes -= w->cost;
+	free(w);
+	if (status < 0 && status != UV_ECANCELED)
+	{
+		conn_fail(c);
+		return;
+	}
+	if (c->paused && !c->closing && c->out_bytes <= net_opts->max_buffered / 2)
+	{
+		c->want_resume = true;
+		conn_defer(c);
+	}
 }
 
 /*
@@ -228,7 +406,7 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 	uv_buf_t	ub;
 	size_t		done = 0;
 
-	if (c->closed)
+	if (c->closed || c->failed)
 		return;
 	metrics_g.bytes_sent += alen + blen;
 	if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
@@ -241,7 +419,7 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 			return;
 		if (n < 0 && n != UV_EAGAIN)
 		{
-			conn_destroy(c);
+			conn_fail(c);		/* never destroy under the sender (net.h) */
 			return;
 		}
 		done = n > 0 ? (size_t) n : 0;
@@ -250,9 +428,10 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 	if (w == NULL)
 	{
 		log_error("out of memory writing %zu bytes; closing connection", alen + blen);
-		conn_destroy(c);
+		conn_fail(c);
 		return;
 	}
+	w->cost = (uint32_t) buf_alloc_cost(w);
 	w->len = 0;
 	if (done < alen)
 	{
@@ -271,8 +450,10 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 	if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &ub, 1, write_cb) != 0)
 	{
 		free(w);
-		conn_destroy(c);
+		conn_fail(c);
+		return;
 	}
+	c->out_bytes += w->cost;
 }
 
 /*---- HTTP ----*/
@@ -284,28 +465,6 @@ static const char security_headers[] =
 
 /* The CSP of API responses: nothing they return may load or run anything */
 static const char api_csp[] = "default-src 'none'; frame-ancestors 'none'";
-
-/* Resume buffered requests of connections whose held request was answered */
-static void
-resume_idle_cb(uv_idle_t *h)
-{
-	while (net_nresume)
-	{
-		net_conn   *c = net_resume[--net_nresume];
-
-		if (!c->closing && !c->busy && c->in_len)
-		{
-			char	   *in = c->in;
-			size_t		len = c->in_len;
-
-			c->in = NULL;
-			c->in_len = c->in_cap = 0;
-			conn_feed(c, in, len);
-			free(in);
-		}
-	}
-	uv_idle_stop(h);
-}
 
 void
 net_http_respond_ex(net_conn *c, int status, const char *ctype, const char *extra,
@@ -348,14 +507,9 @@ net_http_respond_page(net_conn *c, int status, const char *ctype, const char *cs
 	}
 	if (c->in_len && !c->closing)
 	{
-		net_conn  **r = realloc(net_resume, (net_nresume + 1) * sizeof(*r));
-
-		if (r)
-		{
-			net_resume = r;
-			net_resume[net_nresume++] = c;
-			uv_idle_start(&net_resume_idle, resume_idle_cb);
-		}
+		/* requests behind the answered one: from the top of the loop, not here */
+		c->want_resume = true;
+		conn_defer(c);
 	}
 }
 
@@ -586,11 +740,18 @@ ws_step(net_conn *c, char *p, size_t n)
 			break;
 		case WS_OP_CLOSE:
 			{
-				uint16_t	code = f.len >= 2 ? (uint16_t) (((uint8_t) payload[0] << 8) | (uint8_t) payload[1]) : 0;
+				/* RFC 6455 §7.4: echo a valid code; 1002/1007 for a bad one */
+				uint16_t	reply;
 
+				if (ws_close_check((const uint8_t *) payload, (size_t) f.len, &reply) < 0)
+				{
+					metrics_g.drops[DROP_WS_CLOSE_INVALID]++;
+					log_debug("websocket close frame invalid (%llu bytes); answered %u",
+							  (unsigned long long) f.len, reply);
+				}
 				if (c->sess)
 					eio_conn_gone(c);
-				net_ws_close(c, code ? code : WS_CLOSE_NORMAL);
+				net_ws_close(c, reply);
 				break;
 			}
 	}
@@ -609,6 +770,8 @@ conn_process(net_conn *c, char *data, size_t len)
 	{
 		size_t		n;
 
+		if (conn_over(c))
+			break;				/* back-pressure: the rest waits in c->in */
 		if (c->kind == NET_HTTP)
 		{
 			if (c->busy)
@@ -624,34 +787,40 @@ conn_process(net_conn *c, char *data, size_t len)
 	return off;
 }
 
-/* Process data and keep its unconsumed tail in c->in */
+/*
+ * Process data and keep its unconsumed tail in c->in (an incomplete request
+ * or frame, or complete ones waiting behind back-pressure or a held
+ * request), then decide whether to keep reading.
+ */
 static void
 conn_feed(net_conn *c, char *data, size_t len)
 {
 	size_t		used = conn_process(c, data, len);
 	size_t		rest = len - used;
 
-	if (c->closing || rest == 0)
+	if (c->closing)
 		return;
-	if (rest > (size_t) net_opts->max_payload + HTTP_MAX_HEAD + 16)
+	if (rest > NET_MAX_INPUT)
 	{
-		conn_destroy(c);		/* cannot happen: the steps bound what they wait for */
+		conn_fail(c);			/* cannot happen: the steps bound what they wait for */
 		return;
 	}
-	if (c->in_cap < rest)
+	if (rest && c->in_cap < rest)
 	{
 		char	   *in = realloc(c->in, rest);
 
 		if (in == NULL)
 		{
-			conn_destroy(c);
+			conn_fail(c);
 			return;
 		}
 		c->in = in;
 		c->in_cap = (uint32_t) rest;
 	}
-	memmove(c->in, data + used, rest);
+	if (rest)
+		memmove(c->in, data + used, rest);
 	c->in_len = (uint32_t) rest;
+	conn_update_reading(c);
 }
 
 static void
@@ -692,7 +861,7 @@ read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		size_t		total = c->in_len + (size_t) n;
 		char	   *joined;
 
-		if (total > (size_t) net_opts->max_payload + HTTP_MAX_HEAD + 16)
+		if (total > NET_MAX_INPUT)
 		{
 			net_read_buf_busy = false;
 			conn_destroy(c);
@@ -714,9 +883,16 @@ read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	net_read_buf_busy = false;
 }
 
+/*
+ * Accept a connection. Over --max-conns it is refused: it gets a 503 and
+ * lingers like any closing connection (its input is read and dropped), so
+ * the client sees the answer rather than a reset; past NET_REFUSE_SLACK
+ * more it is closed at once, so refusals cannot pile up either.
+ */
 static void
 on_connection(uv_stream_t *server, int status)
 {
+	static const char refused[] = "too many connections (--max-conns)\n";
 	net_conn   *c;
 
 	if (status < 0)
@@ -730,12 +906,26 @@ on_connection(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *) &c->tcp, close_cb);
 		return;
 	}
+	if ((uint64_t) net_nconns >= (uint64_t) net_opts->max_conns + NET_REFUSE_SLACK)
+	{
+		metrics_g.drops[DROP_MAX_CONNS]++;
+		uv_close((uv_handle_t *) &c->tcp, close_cb);
+		return;
+	}
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->idle_until = uv_now(net_loop) + net_opts->http_idle_timeout;
 	list_push(&net_conns, c);
 	net_nconns++;
 	metrics_g.tcp_connections++;
 	uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
+	if ((uint64_t) net_nconns > net_opts->max_conns)
+	{
+		metrics_g.drops[DROP_MAX_CONNS]++;
+		log_debug("connection refused: %ld open (--max-conns %u)", net_nconns - 1, net_opts->max_conns);
+		c->keep_alive = false;
+		c->busy = true;
+		net_http_respond(c, 503, "text/plain", refused, sizeof(refused) - 1);
+	}
 }
 
 int
@@ -758,7 +948,7 @@ net_listen(uv_loop_t *loop, const char *host, int port)
 	uv_timer_init(loop, &net_linger_timer);
 	uv_timer_start(&net_linger_timer, linger_timer_cb, 500, 500);
 	uv_unref((uv_handle_t *) &net_linger_timer);
-	uv_idle_init(loop, &net_resume_idle);
+	uv_idle_init(loop, &net_deferred_idle);
 	return 0;
 }
 

@@ -7,6 +7,30 @@
  * Memory: one shared read buffer for the whole process; a connection keeps
  * input only while a request or frame is incomplete, so an idle WebSocket
  * costs its uv_tcp_t and this struct.
+ *
+ * Bounds (SPEC §7 "Bad input and faults"): every byte queued for a
+ * connection (HTTP responses, WebSocket messages, pongs, close frames) is
+ * counted in out_bytes at its real allocation size. Over --max-buffered the
+ * connection is no longer read (back-pressure: pipelined requests and pings
+ * wait in the kernel) until half of it has drained; the Engine.IO layer
+ * closes a socket that cannot take an event (net_conn_unsent). At most
+ * --max-conns connections are open; further ones get 503 and are closed.
+ *
+ * Lifecycle rule (ARCHITECTURE.md; it governs net.c, eio_sess.c,
+ * sio_sess.c, rooms.c and every module that walks sockets):
+ *   1. A connection that fails while the notifier is sending to it (a write
+ *      error, out of memory) is only marked: net_conn_alive() turns false,
+ *      later writes are dropped, and it goes on a list that an idle handle
+ *      drains when the loop is back at the top. Only then is its session
+ *      told (eio_conn_gone) and torn down, so no send ever frees a session,
+ *      a Socket.IO socket or a room membership under a caller walking them
+ *      (fan-out in deliver.c, rpc replies, kicks, the resume list).
+ *   2. Memory of a connection or a session is released only in the close
+ *      callback of its libuv handle, i.e. after every callback of the
+ *      current loop turn has returned; a connection still on the deferred
+ *      list is freed when the list reaches it.
+ *   3. Explicit closes by the layer above (net_close, net_ws_close,
+ *      net_shutdown) never call back up.
  */
 #ifndef RC_NOTIFIER_NET_H
 #define RC_NOTIFIER_NET_H
@@ -18,6 +42,7 @@
 
 #include "eio_codec.h"
 #include "http_codec.h"
+#include "opts.h"
 
 struct eio_session;
 
@@ -41,13 +66,23 @@ typedef struct net_conn
 	char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
 	uint64_t	linger_until;	/* closing: force close after this loop time */
 	uint64_t	idle_until;		/* HTTP without a request in progress: close after this */
+	struct net_conn *dnext;		/* deferred-work list (net.c) */
+	uint32_t	out_bytes;		/* unsent output, real allocation sizes */
 	uint8_t		kind;			/* net_kind */
 	uint8_t		frag_opcode;	/* WS: opcode of the message in msg, 0 if none */
 	bool		busy;			/* HTTP: a request is being answered (held poll) */
 	bool		keep_alive;		/* HTTP: keep the connection after the response */
 	bool		closing;		/* no more reads are processed */
 	bool		closed;			/* uv_close called */
+	bool		paused;			/* reading stopped: output over the bound, or a held request */
+	bool		failed;			/* a write failed: destroy when the loop is back at the top */
+	bool		queued;			/* on the deferred-work list */
+	bool		want_resume;	/* deferred: process buffered input, restart reading */
+	bool		free_on_dequeue;	/* handle closed while queued: the list frees it */
 } net_conn;
+
+/* Settings (max_buffered, max_conns, max_payload, http_idle_timeout); must outlive the loop */
+void		net_set_opts(const notifier_opts *opts);
 
 /* Start listening; 0 or a libuv error code (negative) */
 int			net_listen(uv_loop_t *loop, const char *host, int port);
@@ -91,6 +126,15 @@ void		net_ws_send_eio(net_conn *c, eio_type type, bool binary, const char *data,
  * it from its session first (the session is not called back).
  */
 void		net_ws_close(net_conn *c, uint16_t code);
+
+/*
+ * False once c is closing or failed: sending to it does nothing. Callers
+ * that queue work for a connection check this instead of its pointer.
+ */
+bool		net_conn_alive(const net_conn *c);
+
+/* Bytes queued for c and not yet taken by the kernel, at allocation cost */
+size_t		net_conn_unsent(const net_conn *c);
 
 /* Close any connection at once, detaching it from its session without callback */
 void		net_close(net_conn *c);

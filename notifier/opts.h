@@ -32,6 +32,8 @@ typedef struct notifier_opts
 	uint32_t	max_payload;	/* bytes */
 	uint32_t	max_buffered;	/* bytes of unsent data per socket */
 	uint32_t	http_idle_timeout;	/* ms an HTTP connection may sit without a request */
+	uint32_t	max_conns;		/* open TCP connections; more are refused at accept */
+	uint32_t	max_sessions;	/* Engine.IO sessions; more handshakes get 503 */
 	uint32_t	grace;			/* s */
 	uint32_t	refresh_warning;	/* s */
 	uint32_t	max_conns_per_user;

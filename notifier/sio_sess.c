@@ -5,6 +5,12 @@
  * packets are decoded by sio_codec; a malformed packet closes the whole
  * Engine.IO session, as the reference server does. A binary packet waits for
  * its attachments (binary Engine.IO messages) before it is dispatched.
+ *
+ * Lifecycle (the rule in net.h): a socket is freed (socket_gone first) only
+ * when its client disconnects it, the server disconnects or rejects it, or
+ * its Engine.IO session closes, and never from inside a send: sending to a
+ * failed or slow client only marks it, so callers walking rooms or queues
+ * of sockets may send freely.
  */
 #include "sio_sess.h"
 
@@ -247,6 +253,16 @@ sio_disconnect(sio_socket *sock)
 			break;
 		}
 	socket_free(sock);
+}
+
+bool
+sio_socket_alive(const sio_socket *sock)
+{
+	const eio_session *s = sock->client->eio;
+
+	if (sock->state != SIO_S_CONNECTED || s->closed || s->slow)
+		return false;
+	return s->transport != EIO_T_WEBSOCKET || net_conn_alive(s->ws);
 }
 
 const char *

@@ -91,6 +91,15 @@ int			sio_send_packet(sio_socket *sock, const char *packet, size_t len);
  */
 void		sio_disconnect(sio_socket *sock);
 
+/*
+ * True while sock can still be sent to: connected, its session open and not
+ * a slow consumer, its transport not failed. A module that keeps a socket
+ * across callbacks (an rpc reply, a queued emit) still learns of its end
+ * through sio_hooks.socket_gone, which is never called from inside a send
+ * (the lifecycle rule in net.h); this says whether sending is worth it.
+ */
+bool		sio_socket_alive(const sio_socket *sock);
+
 /* The token of the Engine.IO handshake (Bearer header or ?token=), or NULL */
 const char *sio_handshake_token(const sio_socket *sock);
 

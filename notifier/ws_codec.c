@@ -168,3 +168,42 @@ ws_accept_key(const char *key, size_t keylen, char out[29])
 	EVP_EncodeBlock((unsigned char *) out, digest, SHA_DIGEST_LENGTH);
 	return 0;
 }
+
+/* A status code a peer may put in a close frame (§7.4.1, the IANA registry, 3000-4999) */
+static bool
+ws_close_code_valid(uint16_t code)
+{
+	if (code >= 3000 && code <= 4999)
+		return true;
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
+}
+
+int
+ws_close_check(const uint8_t *p, size_t n, uint16_t *reply)
+{
+	uint16_t	code;
+
+	if (n == 0)
+	{
+		*reply = WS_CLOSE_NORMAL;
+		return 0;
+	}
+	if (n == 1)
+	{
+		*reply = WS_CLOSE_PROTOCOL;
+		return -1;
+	}
+	code = (uint16_t) ((p[0] << 8) | p[1]);
+	if (!ws_close_code_valid(code))
+	{
+		*reply = WS_CLOSE_PROTOCOL;
+		return -1;
+	}
+	if (!ws_utf8_valid(p + 2, n - 2))
+	{
+		*reply = WS_CLOSE_INVALID_DATA;
+		return -1;
+	}
+	*reply = code;
+	return 0;
+}

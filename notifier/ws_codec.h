@@ -64,6 +64,16 @@ size_t		ws_frame_header(uint8_t *out, bool fin, uint8_t opcode, uint64_t len);
 bool		ws_utf8_valid(const uint8_t *p, size_t n);
 
 /*
+ * Check the payload of a received close frame (RFC 6455 §5.5.1, §7.4):
+ * empty, or a status code an endpoint may send followed by a UTF-8 reason.
+ * Returns 0 with *reply the code to echo (WS_CLOSE_NORMAL when none was
+ * given), or -1 with *reply WS_CLOSE_PROTOCOL (1-byte payload; a code below
+ * 1000, 1004-1006, 1015-2999 or 5000 and up) or WS_CLOSE_INVALID_DATA (the
+ * reason is not UTF-8).
+ */
+int			ws_close_check(const uint8_t *p, size_t n, uint16_t *reply);
+
+/*
  * Compute Sec-WebSocket-Accept for the client's key into out (29 bytes with
  * the NUL). Returns 0, or -1 if the key is not 24 base64 characters.
  */

@@ -70,6 +70,23 @@ main(void)
 	ok(!ws_utf8_valid((const uint8_t *) "\xff", 1), "byte 0xff is invalid");
 	ok(!ws_utf8_valid((const uint8_t *) "a\x80", 2), "lone continuation byte is invalid");
 
+	/* close frames (RFC 6455 §7.4) */
+	{
+		uint16_t	reply = 0;
+
+		ok(ws_close_check(NULL, 0, &reply) == 0 && reply == 1000, "empty close: valid, answered 1000");
+		ok(ws_close_check((const uint8_t *) "\x03", 1, &reply) < 0 && reply == 1002, "1-byte close payload: 1002");
+		ok(ws_close_check((const uint8_t *) "\x03\xe8" "bye", 5, &reply) == 0 && reply == 1000, "1000 with a reason is echoed");
+		ok(ws_close_check((const uint8_t *) "\x0f\xa0", 2, &reply) == 0 && reply == 4000, "4000 (private use) is echoed");
+		ok(ws_close_check((const uint8_t *) "\x03\xed", 2, &reply) < 0 && reply == 1002, "1005 is never sent: 1002");
+		ok(ws_close_check((const uint8_t *) "\x03\xee", 2, &reply) < 0 && reply == 1002, "1006 is never sent: 1002");
+		ok(ws_close_check((const uint8_t *) "\x03\xe7", 2, &reply) < 0 && reply == 1002, "999: 1002");
+		ok(ws_close_check((const uint8_t *) "\x03\xec", 2, &reply) < 0 && reply == 1002, "1004 (reserved): 1002");
+		ok(ws_close_check((const uint8_t *) "\x07\xd0", 2, &reply) < 0 && reply == 1002, "2000: 1002");
+		ok(ws_close_check((const uint8_t *) "\x13\x88", 2, &reply) < 0 && reply == 1002, "5000: 1002");
+		ok(ws_close_check((const uint8_t *) "\x03\xe8\xff", 3, &reply) < 0 && reply == 1007, "reason not UTF-8: 1007");
+	}
+
 	/* RFC 6455 §1.3 example */
 	ok(ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, accept) == 0, "accept key computed");
 	ok(strcmp(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == 0, "accept key matches RFC 6455");
