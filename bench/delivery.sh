@@ -68,7 +68,7 @@ run_one() (
 		const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
 		const [name, cpu] = process.argv.slice(1);
 		console.log(`${name}: commit->socket p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms (${r.latency_received}/${r.latency_events} events, one per transaction)`);
-		console.log(`${name}: throughput ${r.events_per_s} events/s delivered to a socket (${r.tput_received}/${r.tput_events}; the writers committed ${r.commit_events_per_s} events/s)`);
+		console.log(`${name}: throughput ${r.events_per_s} events/s taken in by the notifier (${r.tput_received}/${r.tput_events}; the writers committed ${r.commit_events_per_s} events/s)`);
 		console.log(`${name}: notifier CPU ${cpu} s for the whole run`);' "$name" "$cpu"
 )
 
