@@ -53,13 +53,13 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT c.id, c.tenant_id, NULL::text, NULL::text, NULL::text, c.data::text,
-               (extract(epoch FROM c.created_at) * 1000)::bigint
+               floor(extract(epoch FROM c.created_at) * 1000)::bigint
           FROM roomcast.control_log c
          WHERE c.id OPERATOR(pg_catalog.>) after_control
          ORDER BY c.id LIMIT lim;
     RETURN QUERY
         SELECT e.pos, e.tenant_id, e.room, e.nsp, e.event, e.data::text,
-               (extract(epoch FROM e.created_at) * 1000)::bigint
+               floor(extract(epoch FROM e.created_at) * 1000)::bigint
           FROM roomcast.events e
          WHERE e.pos OPERATOR(pg_catalog.>) after_pos
          ORDER BY e.pos LIMIT lim;

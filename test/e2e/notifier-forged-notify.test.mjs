@@ -190,8 +190,12 @@ test("a role that LISTENs on roomcast learns no tenant data, and cannot read the
       codes.push(err.code);
     }
   }
-  assert.deepEqual(codes, ["42501", "42501", "RC401", "42501"]);
-  security("SELECT from notifier_read, control_log, events, notifier_anchor by that role", "42501 / RC401");
+  // control_log: no privilege at all; the planner may evaluate the RLS policy's
+  // current_tenant() first and raise RC401 before the executor's 42501
+  assert.equal(codes[0], "42501");
+  assert.ok(["42501", "RC401"].includes(codes[1]), codes[1]);
+  assert.deepEqual(codes.slice(2), ["RC401", "42501"]);
+  security("SELECT from notifier_read, control_log, events, notifier_anchor by that role", `${codes.join(" / ")}`);
   report();
 });
 
