@@ -2,8 +2,12 @@
  *
  * events.c
  *	  Room events (SPEC §3): emit / emit_to_user / emit_to_tenant buffer
- *	  events in the transaction; at commit they get their positions, go to
- *	  the durable log roomcast.events and out on NOTIFY channel roomcast.
+ *	  events in the transaction; at commit they get their positions and go
+ *	  to the durable log roomcast.events, and one content-free hint goes
+ *	  out on NOTIFY channel roomcast. The hint carries no tenant, room or
+ *	  data: notifiers read what is new from the log (roomcast.notifier_read,
+ *	  46_control.sql), which no application role can write, so a forged
+ *	  NOTIFY delivers nothing and a LISTENing role learns nothing.
  *
  *	  Commit order. In the XACT_EVENT_PRE_COMMIT callback we take the lock
  *	  that PreCommit_Notify (commands/async.c) takes to serialize NOTIFYing
@@ -14,6 +18,14 @@
  *	  of pos is the order of commits, and is the order of the NOTIFYs queued
  *	  in the same section. The lock is cluster-wide: committing transactions
  *	  that emitted events are serialized exactly like NOTIFYing ones.
+ *
+ *	  Why a reader never skips an event: the lock is released only after
+ *	  the commit is visible (ProcArrayEndTransaction precedes the lock
+ *	  release in CommitTransaction). If B draws pos q after A drew p < q,
+ *	  B took the lock after A released it, so A was visible before B
+ *	  committed. Hence any snapshot that sees pos q sees every committed
+ *	  pos below q, and "pos > last delivered" read after a hint misses
+ *	  nothing and repeats nothing (docs/security-delivery.md).
  *
  *	  Memory. Pending events live in TopTransactionContext; the pointers to
  *	  them are forgotten at transaction end. Events emitted in a
@@ -48,9 +60,6 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
-
-/* NOTIFY payloads stay below this; PostgreSQL's hard limit is 8000 bytes */
-#define RC_NOTIFY_MAX	7900
 
 /* Milliseconds between the Unix and the PostgreSQL epochs */
 #define RC_UNIX_EPOCH_MS INT64CONST(946684800000)
@@ -252,7 +261,7 @@ static RcPlan insert_plan = {
 };
 
 /*
- * Assign positions, write the log and queue the NOTIFYs: the whole commit
+ * Assign positions, write the log and queue the hint: the whole commit
  * path, run once per transaction that emitted something.
  */
 static void
@@ -268,11 +277,8 @@ FlushEvents(void)
 			   *nsps,
 			   *events,
 			   *datas;
-	char	  **payloads;
 	Datum		values[8];
 	RcSavedUser sw;
-	StringInfoData buf;
-	char		tenant_text[RC_UUID_LEN + 1];
 	Oid			pos_seq;
 
 	/* As PreCommit_Notify does: get the xid before taking the lock */
@@ -290,8 +296,6 @@ FlushEvents(void)
 	nsps = palloc(n * sizeof(Datum));
 	events = palloc(n * sizeof(Datum));
 	datas = palloc(n * sizeof(Datum));
-	payloads = palloc(n * sizeof(char *));
-	initStringInfo(&buf);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -316,22 +320,6 @@ FlushEvents(void)
 		nsps[i] = PointerGetDatum(cstring_to_text(e->nsp));
 		events[i] = PointerGetDatum(cstring_to_text(e->event));
 		datas[i] = PointerGetDatum(cstring_to_text_with_len(data, data_len));
-
-		/* Names are validated: nothing in them needs JSON escaping */
-		RcUuidFormat(&e->tenant, tenant_text);
-		resetStringInfo(&buf);
-		appendStringInfo(&buf,
-						 "{\"p\":" INT64_FORMAT ",\"t\":\"%s\",\"r\":\"%s\",\"n\":\"%s\",\"e\":\"%s\",\"ts\":" INT64_FORMAT,
-						 pos, tenant_text, e->room, e->nsp, e->event, now_ms);
-		if (buf.len + 6 + data_len <= RC_NOTIFY_MAX)
-		{
-			appendStringInfoString(&buf, ",\"d\":");
-			appendBinaryStringInfo(&buf, data, data_len);
-			appendStringInfoChar(&buf, '}');
-		}
-		else
-			appendStringInfoString(&buf, ",\"big\":true}");
-		payloads[i] = pstrdup(buf.data);
 	}
 
 	values[0] = PointerGetDatum(construct_array(tenants, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
@@ -353,8 +341,8 @@ FlushEvents(void)
 	SPI_finish();
 	PopActiveSnapshot();
 
-	for (int i = 0; i < n; i++)
-		Async_Notify(RC_NOTIFY_CHANNEL, payloads[i]);
+	/* one hint for the whole transaction: the notifiers read the rest */
+	RcNotifyHint();
 
 	pending = NULL;
 	pending_n = pending_cap = 0;
@@ -411,21 +399,6 @@ RcEventsSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 		for (int i = pending_n - 1; i >= 0 && pending[i].level >= level; i--)
 			pending[i].level = level - 1;
 	}
-}
-
-void
-RcNotifyControl(const char *kind, const char *fields)
-{
-	char	   *payload = fields && fields[0]
-		? psprintf("{\"c\":\"%s\",%s}", kind, fields)
-		: psprintf("{\"c\":\"%s\"}", kind);
-
-	if (strlen(payload) > RC_NOTIFY_MAX)
-		ereport(ERROR,
-				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
-				 errmsg("control message of %zu bytes exceeds %d bytes", strlen(payload), RC_NOTIFY_MAX),
-				 errdetail("Control messages travel whole on the NOTIFY channel.")));
-	Async_Notify(RC_NOTIFY_CHANNEL, payload);
 }
 
 /* Text argument i, or an error naming it when null */
@@ -607,4 +580,5 @@ RcEventsInit(void)
 
 	RegisterXactCallback(RcEventsXactCallback, NULL);
 	RegisterSubXactCallback(RcEventsSubXactCallback, NULL);
+	RcControlInit();
 }

@@ -2,8 +2,9 @@
  *
  * events.h
  *	  Room events (SPEC §3): the transaction's buffer of emitted events,
- *	  flushed at commit in commit order, and the control messages sent on
- *	  the same NOTIFY channel.
+ *	  flushed at commit in commit order to roomcast.events, and the control
+ *	  log (control.c); both announced by a content-free hint on NOTIFY
+ *	  channel roomcast.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,13 +35,25 @@ extern int64 RcEmitText(const pg_uuid_t *tenant, const char *room,
 						const char *data, size_t data_len, bool add_timestamp);
 
 /*
- * Queue a control message {"c":kind,...} on channel roomcast, delivered at
- * commit like any NOTIFY. fields is NULL or the JSON members to append
- * after "c", without braces (e.g. "\"tenant\":\"…\""). The lead's
- * sessions.c sends kick ({"c":"kick","tenant","user","reason"}) and
- * token.c keys ({"c":"keys"}); docs/protocol.md lists every kind.
+ * Queue a control message {"c":kind,...} for roomcast.control_log, written
+ * at commit as the owner with a commit-ordered id and announced by a hint
+ * (control.c). fields is NULL or the JSON members to append after "c",
+ * without braces (e.g. "\"tenant\":\"…\""); a "tenant" member sets the
+ * entry's tenant. The lead's sessions.c sends kick
+ * ({"c":"kick","tenant","user","reason"}), token.c keys ({"c":"keys"}),
+ * the identity triggers kick and kick_tenant; docs/protocol.md lists every
+ * kind. Raises RC413 over 7,900 bytes.
  */
 extern void RcNotifyControl(const char *kind, const char *fields);
+
+/*
+ * Queue the hint on NOTIFY channel roomcast: an empty payload that only
+ * says "read the logs"; several in one transaction fold into one.
+ */
+extern void RcNotifyHint(void);
+
+/* Register the control log's transaction callbacks (from RcEventsInit) */
+extern void RcControlInit(void);
 
 /* Raise RC413 "batch of N items exceeds roomcast.max_batch (M)" if n > max */
 extern void RcCheckBatch(int n);

@@ -3,17 +3,23 @@
  * machine (pg_cron style): each state has at most one query in flight, and
  * db_on_result() decides the next state from the finished query.
  *
- *   DOWN ──timer──► CONNECTING ──ok──► LISTEN ──► KEYS ──► CATCHUP* ──► READY
- *                                                   ▲                   │ │
- *                                                   └── {"c":"keys"} ───┘ │
- *                                      FETCH ◄── a "big" event ───────────┘
+ *   DOWN ──timer──► CONNECTING ──ok──► LISTEN ──► KEYS ──► ANCHOR ──► READY ◄──► READ
+ *                                                   ▲                   │        │
+ *                                                   └─ a "keys" entry ──┴────────┘
  *   any failure ──► DOWN (retry after 1, 2, 4 … 30 s)
  *
- * Ordering: notifications are taken from libpq (PQnotifies) only in READY,
- * one at a time; while a big event's data or the keys are being fetched the
- * later notifications wait in libpq, so delivery stays in pos order. After a
- * reconnect, LISTEN is issued before the catch-up query, and live events at
- * or below the last delivered pos are dropped: nothing is lost or repeated.
+ * Authentic delivery (SPEC §3, docs/security-delivery.md): a notification
+ * on channel roomcast is only a hint; its payload is never read. A hint
+ * sets db_hint; in READY a set db_hint sends one roomcast.notifier_read
+ * (control entries after db_last_ctl, events after db_last_pos). Hints that
+ * arrive while a read is in flight only set the flag again, so a flood of
+ * forged hints costs at most one query per round trip and no memory: every
+ * notification is taken from libpq and freed as soon as it is read.
+ *
+ * Ordering: rows come in log order and the cursors advance over them, so
+ * delivery follows pos order with no gap and no repeat (a reader that sees
+ * pos N sees every committed pos below N: extension/events.c). A full page
+ * reads again at once. After a reconnect the same read catches up.
  */
 #include "db.h"
 
@@ -28,7 +34,8 @@
 #include "metrics.h"
 
 #define DB_BACKOFF_MAX_MS 30000
-#define DB_CATCHUP_PAGE 1000
+/* rows of each log per read: bounds a result to 500 x roomcast.max_event_bytes */
+#define DB_READ_PAGE 500
 #define DB_STR_(x) #x
 #define DB_STR(x) DB_STR_(x)
 
@@ -38,9 +45,9 @@ typedef enum db_state
 	DB_CONNECTING,				/* PQconnectPoll in progress */
 	DB_LISTEN,					/* LISTEN roomcast sent */
 	DB_KEYS,					/* signing keys and verification settings query sent */
-	DB_CATCHUP,					/* a page of events_since sent */
-	DB_READY,					/* idle: delivering notifications */
-	DB_FETCH					/* event_data of a big event sent */
+	DB_ANCHOR,					/* notifier_anchor sent: where the logs end */
+	DB_READY,					/* idle, waiting for a hint */
+	DB_READ						/* notifier_read sent */
 } db_state;
 
 static uv_loop_t *db_loop;
@@ -55,10 +62,11 @@ static bool db_busy;			/* a query is in flight */
 static PGresult *db_res;		/* the last result of the query in flight */
 static uint32_t db_backoff_ms;
 static bool db_ready_once;		/* reached READY since the last connect */
-static bool db_anchored;		/* db_last_pos is a real position */
-static int64_t db_last_pos;		/* highest pos delivered (or skipped) */
-static char db_first_ts[64];	/* database time of the first connect */
-static PGnotify *db_pending;	/* the big event being fetched */
+static bool db_anchored;		/* the cursors are real log positions */
+static int64_t db_last_pos;		/* highest event pos read from the log */
+static int64_t db_last_ctl;		/* highest control_log id read */
+static bool db_hint;			/* a hint came (or a page was full): read again */
+static bool db_keys_due;		/* a "keys" entry was read: reload the keys */
 static bool db_stopping;
 static unsigned long db_connects;	/* successful connections so far */
 
@@ -140,9 +148,6 @@ db_fail(const char *what)
 	if (db_res)
 		PQclear(db_res);
 	db_res = NULL;
-	if (db_pending)
-		PQfreemem(db_pending);	/* will come again from the catch-up */
-	db_pending = NULL;
 	if (db_conn)
 		PQfinish(db_conn);
 	db_conn = NULL;
@@ -174,20 +179,23 @@ db_send(db_state st, const char *sql, int nparams, const char *const *params)
 	return true;
 }
 
-/* Send the next page of the catch-up after db_last_pos */
+/* Read what is new in both logs after the cursors */
 static void
-db_send_catchup(void)
+db_send_read(void)
 {
-	char		after[24];
+	char		pos[24],
+				ctl[24];
 	const char *params[2];
 
-	snprintf(after, sizeof(after), "%lld", (long long) db_last_pos);
-	params[0] = after;
-	/* without an anchor, only events committed since we first listened count */
-	params[1] = db_anchored ? "-infinity" : db_first_ts;
-	db_send(DB_CATCHUP,
-			"SELECT pos, tenant_id::text, room, nsp, event, data::text, created_at >= $2::timestamptz "
-			"FROM roomcast.events_since($1::bigint, " DB_STR(DB_CATCHUP_PAGE) ")", 2, params);
+	snprintf(pos, sizeof(pos), "%lld", (long long) db_last_pos);
+	snprintf(ctl, sizeof(ctl), "%lld", (long long) db_last_ctl);
+	params[0] = pos;
+	params[1] = ctl;
+	db_hint = false;			/* hints from now on need another read */
+	metrics_g.db_reads++;
+	db_send(DB_READ,
+			"SELECT pos, tenant_id::text, room, nsp, event, data, ts "
+			"FROM roomcast.notifier_read($1::bigint, $2::bigint, " DB_STR(DB_READ_PAGE) ")", 2, params);
 }
 
 /* Parse a GUC in seconds as current_setting shows it ("0", "5s", "2min", "1h") */
@@ -237,14 +245,13 @@ db_unhex(const char *hex, uint8_t **out)
  * a single row of NULL keys when there is none.
  */
 static const char db_keys_sql[] =
-"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, s.now, k.kid, k.alg, encode(k.secret, 'hex'), "
+"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, NULL, k.kid, k.alg, encode(k.secret, 'hex'), "
 "       k.retired_at IS NOT NULL "
 "  FROM (SELECT current_setting('roomcast.clock_skew', true) AS skew, "
 "               current_setting('roomcast.claim_user', true) AS cu, "
 "               current_setting('roomcast.claim_tenant', true) AS ct, "
 "               current_setting('roomcast.audience', true) AS aud, "
-"               current_setting('roomcast.issuer', true) AS iss, "
-"               now()::text AS now) s "
+"               current_setting('roomcast.issuer', true) AS iss) s "
 "  LEFT JOIN roomcast.signing_keys k ON true "
 " ORDER BY k.created_at DESC NULLS LAST";
 
@@ -283,53 +290,109 @@ db_load_keys(PGresult *res)
 		policy.claim_tenant = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
 		policy.audience = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3);
 		policy.issuer = PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4);
-		if (db_first_ts[0] == '\0')
-			snprintf(db_first_ts, sizeof(db_first_ts), "%s", PQgetvalue(res, 0, 5));
 	}
 	auth_set_keys(keys, n, &policy);
 	log_info("database listener: %zu signing keys loaded", n);
 }
 
-/* Deliver one page of events_since; true when it was the last page */
+/*
+ * Obey and deliver one page of notifier_read: control rows (room NULL)
+ * first, then events, each in log order. Returns true when either log
+ * filled its page, so there may be more to read.
+ */
 static bool
-db_catchup_page(PGresult *res)
+db_read_page(PGresult *res)
 {
 	int			rows = PQntuples(res);
+	int			ctl_rows = 0,
+				ev_rows = 0;
 
 	for (int i = 0; i < rows; i++)
 	{
-		deliver_event ev = {0};
+		int64_t		pos = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 
-		ev.pos = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		ev.tenant = PQgetvalue(res, i, 1);
-		ev.room = PQgetvalue(res, i, 2);
-		ev.room_len = (size_t) PQgetlength(res, i, 2);
-		ev.nsp = PQgetvalue(res, i, 3);
-		ev.nsp_len = (size_t) PQgetlength(res, i, 3);
-		ev.event = PQgetvalue(res, i, 4);
-		ev.event_len = (size_t) PQgetlength(res, i, 4);
-		ev.data = PQgetisnull(res, i, 5) ? "null" : PQgetvalue(res, i, 5);
-		ev.data_len = PQgetisnull(res, i, 5) ? 4 : (size_t) PQgetlength(res, i, 5);
-		if (PQgetvalue(res, i, 6)[0] == 't')
-			deliver_event_send(&ev);
-		if (ev.pos > db_last_pos)
-			db_last_pos = ev.pos;
+		if (PQgetisnull(res, i, 2))
+		{
+			char		t[37],
+						u[37];
+
+			ctl_rows++;
+			if (pos > db_last_ctl)
+				db_last_ctl = pos;
+			switch (deliver_control_parse(PQgetvalue(res, i, 5), (size_t) PQgetlength(res, i, 5), t, u))
+			{
+				case DELIVER_KEYS:
+					db_keys_due = true;	/* once, however many entries */
+					break;
+				case DELIVER_KICK:
+					deliver_kick(t, u);
+					break;
+				case DELIVER_KICK_TENANT:
+					deliver_kick_tenant(t);
+					break;
+				case DELIVER_IGNORE:
+					break;
+			}
+			continue;
+		}
+		{
+			deliver_event ev = {0};
+
+			ev_rows++;
+			ev.pos = pos;
+			ev.tenant = PQgetvalue(res, i, 1);
+			ev.room = PQgetvalue(res, i, 2);
+			ev.room_len = (size_t) PQgetlength(res, i, 2);
+			ev.nsp = PQgetvalue(res, i, 3);
+			ev.nsp_len = (size_t) PQgetlength(res, i, 3);
+			ev.event = PQgetvalue(res, i, 4);
+			ev.event_len = (size_t) PQgetlength(res, i, 4);
+			ev.data = PQgetvalue(res, i, 5);
+			ev.data_len = (size_t) PQgetlength(res, i, 5);
+			ev.ts = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+			if (pos > db_last_pos)
+			{
+				deliver_event_send(&ev);
+				db_last_pos = pos;
+			}
+		}
 	}
-	if (rows > 0)
-		db_anchored = true;
-	return rows < DB_CATCHUP_PAGE;
+	return ctl_rows >= DB_READ_PAGE || ev_rows >= DB_READ_PAGE;
 }
 
-/* Remember pos as delivered: the catch-up after a reconnect starts after it */
+/* Take the end of the logs as the cursors (first connect), or fall back to it */
 static void
-db_delivered(int64_t pos)
+db_anchor(PGresult *res)
 {
-	if (pos > db_last_pos)
+	int64_t		pos = 0,
+				ctl = 0;
+
+	if (PQntuples(res) == 1)
+	{
+		pos = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		ctl = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	}
+	if (!db_anchored)
+	{
 		db_last_pos = pos;
-	db_anchored = true;
+		db_last_ctl = ctl;
+		db_anchored = true;
+		return;
+	}
+	/* a cursor beyond the end: the database was restored from an older copy */
+	if (db_last_pos > pos || db_last_ctl > ctl)
+	{
+		log_warn("database listener: the logs end before what was delivered (pos %lld < %lld or "
+				 "control %lld < %lld); continuing from their end",
+				 (long long) pos, (long long) db_last_pos, (long long) ctl, (long long) db_last_ctl);
+		if (db_last_pos > pos)
+			db_last_pos = pos;
+		if (db_last_ctl > ctl)
+			db_last_ctl = ctl;
+	}
 }
 
-/* Enter READY (after the connect sequence or a query) and deliver what waits */
+/* Enter READY: reload keys or read when due, else wait for a hint */
 static void
 db_ready(void)
 {
@@ -337,11 +400,17 @@ db_ready(void)
 	{
 		db_ready_once = true;
 		db_backoff_ms = 0;
-		log_info("database listener: listening on channel roomcast%s",
-				 db_anchored ? " (caught up)" : "");
+		log_info("database listener: listening on channel roomcast (after pos %lld, control %lld)",
+				 (long long) db_last_pos, (long long) db_last_ctl);
 	}
 	db_st = DB_READY;
-	db_drain();
+	if (db_keys_due)
+	{
+		db_keys_due = false;
+		db_send(DB_KEYS, db_keys_sql, 0, NULL);
+	}
+	else if (db_hint)
+		db_send_read();
 }
 
 /* A query finished with res (owned here); decide the next state */
@@ -351,61 +420,39 @@ db_on_result(PGresult *res)
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	bool		ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
-	switch (db_st)
+	if (ok)
 	{
-		case DB_LISTEN:
-			if (!ok)
+		switch (db_st)
+		{
+			case DB_LISTEN:
+				db_send(DB_KEYS, db_keys_sql, 0, NULL);
 				break;
-			db_send(DB_KEYS, db_keys_sql, 0, NULL);
+			case DB_KEYS:
+				db_load_keys(res);
+				if (db_ready_once)
+					db_ready();
+				else
+					db_send(DB_ANCHOR, "SELECT pos, control_id FROM roomcast.notifier_anchor()", 0, NULL);
+				break;
+			case DB_ANCHOR:
+				db_anchor(res);
+				db_hint = true;	/* catch up: hints may have been lost while away */
+				db_ready();
+				break;
+			case DB_READ:
+				if (db_read_page(res))
+					db_hint = true;
+				db_ready();
+				break;
+			default:
+				ok = false;
+				break;
+		}
+		if (ok)
+		{
 			PQclear(res);
 			return;
-		case DB_KEYS:
-			if (!ok)
-				break;
-			db_load_keys(res);
-			PQclear(res);
-			if (!db_ready_once && db_connects > 1)
-				db_send_catchup();	/* reconnected: deliver what we missed */
-			else
-				db_ready();
-			return;
-		case DB_CATCHUP:
-			if (!ok)
-				break;
-			if (db_catchup_page(res))
-				db_ready();
-			else
-				db_send_catchup();
-			PQclear(res);
-			return;
-		case DB_FETCH:
-			if (ok && db_pending)
-			{
-				deliver_event ev;
-				char		t[37],
-							u[37];
-
-				if (deliver_parse(db_pending->extra, strlen(db_pending->extra), &ev, t, u) == DELIVER_EVENT)
-				{
-					if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-					{
-						ev.data = PQgetvalue(res, 0, 0);
-						ev.data_len = (size_t) PQgetlength(res, 0, 0);
-						deliver_event_send(&ev);
-					}
-					else
-						log_warn("event %lld: its data is gone from the log; not delivered", (long long) ev.pos);
-					db_delivered(ev.pos);
-				}
-				PQfreemem(db_pending);
-				db_pending = NULL;
-				PQclear(res);
-				db_ready();
-				return;
-			}
-			break;
-		default:
-			break;
+		}
 	}
 	if (res)
 	{
@@ -415,60 +462,23 @@ db_on_result(PGresult *res)
 	db_fail("query failed");
 }
 
-/* Handle one notification in READY; may leave READY (fetch, keys) */
-static void
-db_notification(PGnotify *n)
-{
-	deliver_event ev;
-	char		t[37],
-				u[37];
-	const char *params[2];
-	char		pos[24];
-
-	switch (deliver_parse(n->extra, strlen(n->extra), &ev, t, u))
-	{
-		case DELIVER_EVENT:
-			if (db_anchored && ev.pos <= db_last_pos)
-				break;			/* already delivered by the catch-up */
-			if (!ev.big)
-			{
-				deliver_event_send(&ev);
-				db_delivered(ev.pos);
-				break;
-			}
-			/* big: pos counts as delivered only once the data came (a lost connection
-			 * in between fetches it again with the catch-up) */
-			memcpy(t, ev.tenant, 36);
-			t[36] = '\0';
-			snprintf(pos, sizeof(pos), "%lld", (long long) ev.pos);
-			params[0] = t;
-			params[1] = pos;
-			if (db_send(DB_FETCH, "SELECT roomcast.event_data($1::uuid, $2::bigint)::text", 2, params))
-			{
-				db_pending = n;	/* freed when the data arrives */
-				return;
-			}
-			break;
-		case DELIVER_KEYS:
-			db_send(DB_KEYS, db_keys_sql, 0, NULL);
-			break;
-		case DELIVER_KICK:
-			deliver_kick(t, u);
-			break;
-		case DELIVER_IGNORE:
-			break;
-	}
-	PQfreemem(n);
-}
-
-/* Take notifications from libpq while READY */
+/*
+ * Take every pending notification from libpq and free it: each is only a
+ * hint, whatever its payload. Read when idle.
+ */
 static void
 db_drain(void)
 {
 	PGnotify   *n;
 
-	while (db_st == DB_READY && db_conn && (n = PQnotifies(db_conn)) != NULL)
-		db_notification(n);
+	while (db_conn && (n = PQnotifies(db_conn)) != NULL)
+	{
+		metrics_g.db_hints++;
+		db_hint = true;
+		PQfreemem(n);
+	}
+	if (db_conn && db_st == DB_READY && db_hint)
+		db_ready();
 }
 
 /* Advance PQconnectPoll; on success send LISTEN */
@@ -550,8 +560,7 @@ db_on_poll(uv_poll_t *h, int status, int events)
 		db_res = NULL;
 		db_on_result(r);		/* may send the next query (db_busy again) */
 	}
-	if (db_conn && db_st == DB_READY)
-		db_drain();
+	db_drain();
 }
 
 /* libpq notices (e.g. from LISTEN) go to the debug log */

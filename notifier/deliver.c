@@ -1,5 +1,5 @@
 /*
- * deliver.c — NOTIFY messages to sockets (see deliver.h).
+ * deliver.c — log rows to sockets (see deliver.h).
  *
  * The packet is `2[/nsp,]["event",data,"pos"]`, built once per event and
  * handed to each member; only the membership walk is per recipient.
@@ -19,10 +19,10 @@
 #include "sio_codec.h"
 #include "sio_sess.h"
 
-#define DELIVER_MAX_NOTIFY 8000	/* PostgreSQL's NOTIFY payload limit */
+#define DELIVER_MAX_CONTROL 8000	/* control messages are at most 7,900 bytes (control.c) */
 
-/* Tokens for the largest payload: a token takes at least two bytes but one */
-static rc_json_tok deliver_toks[DELIVER_MAX_NOTIFY / 2 + 2];
+/* Tokens for the largest message: a token takes at least two bytes but one */
+static rc_json_tok deliver_toks[DELIVER_MAX_CONTROL / 2 + 2];
 
 /* The STRING value of key in the top-level object, or false */
 static bool
@@ -47,64 +47,33 @@ get_uuid(const char *js, const char *key, char out[37])
 }
 
 deliver_kind
-deliver_parse(const char *payload, size_t len, deliver_event *ev,
-			  char kick_tenant[37], char kick_user[37])
+deliver_control_parse(const char *msg, size_t len, char kick_tenant[37], char kick_user[37])
 {
-	int			n,
-				v;
-	const char *tenant;
-	size_t		tenant_len;
+	int			v;
 
-	if (len > DELIVER_MAX_NOTIFY ||
-		(n = rc_json_parse(payload, len, deliver_toks, sizeof(deliver_toks) / sizeof(deliver_toks[0]), 0)) < 1 ||
-		deliver_toks[0].type != RC_JSON_OBJECT)
+	if (len > DELIVER_MAX_CONTROL ||
+		rc_json_parse(msg, len, deliver_toks, sizeof(deliver_toks) / sizeof(deliver_toks[0]), 0) < 1 ||
+		deliver_toks[0].type != RC_JSON_OBJECT ||
+		(v = rc_json_object_get(msg, deliver_toks, 0, "c")) < 0)
 	{
-		log_warn("NOTIFY roomcast: ignored a payload that is not a JSON object (%zu bytes)", len);
+		log_warn("control log: ignored an entry that is not {\"c\":kind,...} (%zu bytes)", len);
 		return DELIVER_IGNORE;
 	}
-	if ((v = rc_json_object_get(payload, deliver_toks, 0, "c")) >= 0)
+	if (rc_json_string_eq(msg, &deliver_toks[v], "keys"))
+		return DELIVER_KEYS;
+	if (rc_json_string_eq(msg, &deliver_toks[v], "kick"))
 	{
-		if (rc_json_string_eq(payload, &deliver_toks[v], "keys"))
-			return DELIVER_KEYS;
-		if (rc_json_string_eq(payload, &deliver_toks[v], "kick"))
-		{
-			if (get_uuid(payload, "tenant", kick_tenant) && get_uuid(payload, "user", kick_user))
-				return DELIVER_KICK;
-			log_warn("NOTIFY roomcast: kick without a tenant and user UUID ignored");
-		}
-		return DELIVER_IGNORE;	/* kinds, methods: nothing cached here yet */
+		if (get_uuid(msg, "tenant", kick_tenant) && get_uuid(msg, "user", kick_user))
+			return DELIVER_KICK;
+		log_warn("control log: kick without a tenant and user UUID ignored");
 	}
-	memset(ev, 0, sizeof(*ev));
-	if ((v = rc_json_object_get(payload, deliver_toks, 0, "p")) < 0 ||
-		deliver_toks[v].type != RC_JSON_NUMBER || !rc_json_int64(payload, &deliver_toks[v], &ev->pos) ||
-		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "t"), &tenant, &tenant_len) ||
-		tenant_len != 36 ||
-		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "r"), &ev->room, &ev->room_len) ||
-		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "n"), &ev->nsp, &ev->nsp_len) ||
-		!get_string(payload, rc_json_object_get(payload, deliver_toks, 0, "e"), &ev->event, &ev->event_len))
+	else if (rc_json_string_eq(msg, &deliver_toks[v], "kick_tenant"))
 	{
-		log_warn("NOTIFY roomcast: ignored an event without p, t, r, n, e: %.*s", (int) (len > 200 ? 200 : len), payload);
-		return DELIVER_IGNORE;
+		if (get_uuid(msg, "tenant", kick_tenant))
+			return DELIVER_KICK_TENANT;
+		log_warn("control log: kick_tenant without a tenant UUID ignored");
 	}
-	ev->tenant = tenant;
-	if ((v = rc_json_object_get(payload, deliver_toks, 0, "ts")) >= 0 && deliver_toks[v].type == RC_JSON_NUMBER)
-		rc_json_int64(payload, &deliver_toks[v], &ev->ts);
-	if ((v = rc_json_object_get(payload, deliver_toks, 0, "big")) >= 0 && deliver_toks[v].type == RC_JSON_TRUE)
-		ev->big = true;
-	else if ((v = rc_json_object_get(payload, deliver_toks, 0, "d")) >= 0)
-	{
-		const rc_json_tok *t = &deliver_toks[v];
-		size_t		q = t->type == RC_JSON_STRING ? 1 : 0;	/* strings exclude their quotes */
-
-		ev->data = payload + t->start - q;
-		ev->data_len = t->end - t->start + 2 * q;
-	}
-	else
-	{
-		ev->data = "null";
-		ev->data_len = 4;
-	}
-	return DELIVER_EVENT;
+	return DELIVER_IGNORE;		/* kinds, methods: nothing cached here yet */
 }
 
 size_t
@@ -117,7 +86,7 @@ deliver_event_send(const deliver_event *ev)
 	size_t		sent = 0;
 
 	metrics_g.db_events++;
-	if (r == NULL || nsp < 0 || ev->data == NULL)
+	if (r == NULL || nsp < 0 || ev->data == NULL || ev->tenant == NULL)
 		return 0;
 	/* a room name always starts with its tenant: tenant:{t}[:…] */
 	if (ev->room_len < 43 || memcmp(ev->room, "tenant:", 7) != 0 || memcmp(ev->room + 7, ev->tenant, 36) != 0)
@@ -161,17 +130,15 @@ deliver_event_send(const deliver_event *ev)
 	return sent;
 }
 
-size_t
-deliver_kick(const char *tenant, const char *user)
+/* Disconnect every socket in room name; returns how many */
+static size_t
+deliver_kick_room(const char *name)
 {
-	char		name[128];
-	room	   *r;
+	room	   *r = room_find(name, strlen(name));
 	size_t		n,
 				i = 0;
 	sio_socket **socks;
 
-	snprintf(name, sizeof(name), "tenant:%s:user:%s", tenant, user);
-	r = room_find(name, strlen(name));
 	if ((n = room_size(r)) == 0)
 		return 0;
 	/* collect first: each disconnect frees that socket's memberships */
@@ -183,6 +150,29 @@ deliver_kick(const char *tenant, const char *user)
 	for (size_t k = 0; k < i; k++)
 		sio_disconnect(socks[k]);
 	free(socks);
-	log_info("kicked %zu sockets of user %s in tenant %s", i, user, tenant);
 	return i;
+}
+
+size_t
+deliver_kick(const char *tenant, const char *user)
+{
+	char		name[128];
+	size_t		n;
+
+	snprintf(name, sizeof(name), "tenant:%s:user:%s", tenant, user);
+	n = deliver_kick_room(name);
+	log_info("kicked %zu sockets of user %s in tenant %s", n, user, tenant);
+	return n;
+}
+
+size_t
+deliver_kick_tenant(const char *tenant)
+{
+	char		name[64];
+	size_t		n;
+
+	snprintf(name, sizeof(name), "tenant:%s", tenant);
+	n = deliver_kick_room(name);
+	log_info("kicked %zu sockets of tenant %s", n, tenant);
+	return n;
 }

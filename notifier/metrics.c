@@ -125,9 +125,15 @@ metrics_render(buf *out)
 		buf_printf(out, "roomcast_auth_failures_total{code=\"%s\"} %llu\n", auth_names[i],
 				   (unsigned long long) m->auth_failures[i]);
 	buf_printf(out,
-			   "# HELP roomcast_db_events_total Events received from the database (NOTIFY and catch-up).\n"
+			   "# HELP roomcast_db_events_total Events read from the database's event log.\n"
 			   "# TYPE roomcast_db_events_total counter\n"
 			   "roomcast_db_events_total %llu\n"
+			   "# HELP roomcast_db_hints_total Notifications on channel roomcast (hints; their payload is never read).\n"
+			   "# TYPE roomcast_db_hints_total counter\n"
+			   "roomcast_db_hints_total %llu\n"
+			   "# HELP roomcast_db_reads_total Reads of the event and control logs (at most one in flight).\n"
+			   "# TYPE roomcast_db_reads_total counter\n"
+			   "roomcast_db_reads_total %llu\n"
 			   "# HELP roomcast_deliveries_total Event packets queued to sockets.\n"
 			   "# TYPE roomcast_deliveries_total counter\n"
 			   "roomcast_deliveries_total %llu\n"
@@ -139,7 +145,8 @@ metrics_render(buf *out)
 			   "roomcast_rpc_calls_total %llu\n"
 			   "# HELP roomcast_commit_to_socket_ms Milliseconds from commit to the packet being queued to the sockets (live events).\n"
 			   "# TYPE roomcast_commit_to_socket_ms histogram\n",
-			   (unsigned long long) m->db_events, (unsigned long long) m->deliveries,
+			   (unsigned long long) m->db_events, (unsigned long long) m->db_hints,
+			   (unsigned long long) m->db_reads, (unsigned long long) m->deliveries,
 			   (unsigned long long) m->db_reconnects, (unsigned long long) m->rpc_calls);
 	for (int i = 0; i < METRICS_LATENCY_BUCKETS; i++)
 		buf_printf(out, "roomcast_commit_to_socket_ms_bucket{le=\"%d\"} %llu\n", metrics_latency_bounds[i],

@@ -61,7 +61,9 @@ typedef struct metrics
 	uint64_t	read_pauses;	/* reads stopped: unsent output over --max-buffered */
 	uint64_t	drops[DROP__COUNT];
 	uint64_t	auth_failures[AUTH_FAIL__COUNT];	/* CONNECTs refused, by code */
-	uint64_t	db_events;		/* events taken from NOTIFY or the catch-up */
+	uint64_t	db_events;		/* events read from the log */
+	uint64_t	db_hints;		/* notifications on channel roomcast (hints, never trusted) */
+	uint64_t	db_reads;		/* notifier_read queries sent */
 	uint64_t	deliveries;		/* event packets queued to sockets */
 	uint64_t	db_reconnects;	/* database listener connections lost */
 	uint64_t	rpc_calls;		/* roomcast.rpc calls answered (ok or error) */

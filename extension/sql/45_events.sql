@@ -61,12 +61,14 @@ BEGIN
         d := day0 + make_interval(days => i);
         name := 'events_' || to_char(d, 'YYYYMMDD');
         IF to_regclass('roomcast.' || name) IS NULL THEN
-            -- pos and created_at grow with insertion order, so BRIN
-            -- indexes serve catch-up and retention for almost no write cost
+            -- notifiers read "pos > last delivered" after every hint (the
+            -- live path, 46_control.sql): a btree on pos makes that read,
+            -- and max(pos), a probe per partition; created_at grows with
+            -- insertion order, so a BRIN index serves retention
             EXECUTE format('CREATE TABLE roomcast.%I PARTITION OF roomcast.events FOR VALUES FROM (%L) TO (%L)',
                            name, (d AT TIME ZONE 'UTC'), ((d + interval '1 day') AT TIME ZONE 'UTC'));
             EXECUTE format('ALTER TABLE roomcast.%I ADD PRIMARY KEY (tenant_id, pos, created_at)', name);
-            EXECUTE format('CREATE INDEX %I ON roomcast.%I USING brin (pos)', name || '_pos_brin', name);
+            EXECUTE format('CREATE INDEX %I ON roomcast.%I (pos)', name || '_pos', name);
             EXECUTE format('CREATE INDEX %I ON roomcast.%I USING brin (created_at)', name || '_created_brin', name);
             created := created || name;
         END IF;
@@ -112,6 +114,7 @@ DECLARE
     created   text[];
     dropped   text[] := '{}';
     deleted   bigint;
+    control_deleted bigint;
     p         record;
 BEGIN
     created := roomcast._events_create_partitions(at, 4);
@@ -128,8 +131,12 @@ BEGIN
     -- sessions' rooms are kept a day after the last join (recover() needs
     -- them only for a recovery window after a disconnect)
     DELETE FROM roomcast.socket_rooms WHERE joined_at < at - interval '1 day';
+    -- the control log (46_control.sql) is kept as long as events: a
+    -- notifier away for less than that still obeys every kick on its return
+    DELETE FROM roomcast.control_log WHERE created_at < cutoff;
+    GET DIAGNOSTICS control_deleted = ROW_COUNT;
     RETURN jsonb_build_object('created', to_jsonb(created), 'dropped', to_jsonb(dropped),
-                              'deleted', deleted, 'cutoff', cutoff);
+                              'deleted', deleted, 'cutoff', cutoff, 'control_deleted', control_deleted);
 END
 $$;
 REVOKE ALL ON FUNCTION roomcast._maintain(timestamptz) FROM PUBLIC;
@@ -165,38 +172,10 @@ CREATE FUNCTION roomcast.notify_control(kind text, payload jsonb DEFAULT '{}')
 RETURNS void LANGUAGE c CALLED ON NULL INPUT VOLATILE
 AS 'MODULE_PATHNAME', 'notify_control';
 COMMENT ON FUNCTION roomcast.notify_control(text, jsonb) IS
-    'roomcast (internal): send {"c":kind, ...payload} on channel roomcast at commit (kick, keys, kinds, methods)';
+    'roomcast (internal): log {"c":kind, ...payload} in roomcast.control_log at commit and hint on channel roomcast (kick, kick_tenant, keys, kinds, methods)';
 REVOKE ALL ON FUNCTION roomcast.notify_control(text, jsonb) FROM PUBLIC;
 
--- For the notifier: the data of an event whose NOTIFY left it out ("big").
-CREATE FUNCTION roomcast.event_data(tenant uuid, pos bigint)
-RETURNS jsonb LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT e.data FROM roomcast.events e WHERE e.tenant_id = $1 AND e.pos = $2 $$;
-COMMENT ON FUNCTION roomcast.event_data(uuid, bigint) IS
-    'roomcast (notifier): the data of the event at pos, for NOTIFY payloads marked "big"';
-REVOKE ALL ON FUNCTION roomcast.event_data(uuid, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION roomcast.event_data(uuid, bigint) TO roomcast_notifier;
-
--- For the notifier after a lost LISTEN connection: every event after pos,
--- in pos order, across tenants, at most lim (1..10000) rows.
-CREATE FUNCTION roomcast.events_since(after_pos bigint, lim int DEFAULT 1000)
-RETURNS TABLE (pos bigint, tenant_id uuid, room text, nsp text, event text, data jsonb, created_at timestamptz)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF lim < 1 OR lim > 10000 THEN
-        RAISE EXCEPTION 'page of % events is outside 1..10000', lim
-            USING ERRCODE = 'RC413', DETAIL = 'Read the log in pages of at most 10000 events.';
-    END IF;
-    RETURN QUERY
-        SELECT e.pos, e.tenant_id, e.room, e.nsp, e.event, e.data, e.created_at
-          FROM roomcast.events e WHERE e.pos > after_pos ORDER BY e.pos LIMIT lim;
-END
-$$;
-REVOKE ALL ON FUNCTION roomcast.events_since(bigint, int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION roomcast.events_since(bigint, int) TO roomcast_notifier;
+-- The notifier reads the log with roomcast.notifier_read (46_control.sql).
 
 -- The current tenant's events after pos, optionally only in rooms, in pos
 -- order (connection-state recovery); RLS applies.

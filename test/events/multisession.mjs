@@ -1,7 +1,10 @@
 // Multi-session tests of room events (SPEC §3), run by test/suites/25-events.sh:
 // commit order across sessions, rollback, large payloads, control messages.
-// Prints TAP lines; exits non-zero if any test fails. Needs PG* env and the
-// database in process.argv[2] with roomcast installed and tenant T/user U.
+// It reads the logs the way the notifier does: NOTIFY roomcast is only a hint
+// (an empty payload); on each hint it reads roomcast.notifier_read after its
+// cursors as the notifier role (coalesced: one read in flight). Prints TAP
+// lines; exits non-zero if any test fails. Needs PG* env and the database in
+// process.argv[2] with roomcast installed and tenant T/user U.
 import pg from 'pg';
 
 const db = process.argv[2];
@@ -36,9 +39,38 @@ async function until(pred, ms = 5000) {
 }
 
 const listener = await connect();
-const got = [];	// parsed payloads, in arrival order, with their byte size
+const reader = await connect();
+await reader.query('SET ROLE rc_events_notifier');
+const got = [];	// log rows in read order: events {p,t,r,n,e,d,ts}, control {c,...,id}
+const hints = [];	// hint payloads
+let cur = (await reader.query('SELECT pos, control_id FROM roomcast.notifier_anchor()')).rows[0];
+cur = { pos: cur.pos, ctl: cur.control_id };
+let reading = null;
+let again = false;
+// read what is new after the cursors, then again while hints came meanwhile
+async function readLogs() {
+	do {
+		again = false;
+		const r = await reader.query('SELECT * FROM roomcast.notifier_read($1, $2, 500)', [cur.pos, cur.ctl]);
+		for (const row of r.rows) {
+			if (row.room === null) {
+				got.push({ ...JSON.parse(row.data), id: Number(row.pos) });
+				cur.ctl = row.pos;
+			} else {
+				got.push({ p: Number(row.pos), t: row.tenant_id, r: row.room, n: row.nsp, e: row.event,
+					d: JSON.parse(row.data), ts: Number(row.ts), bytes: Buffer.byteLength(row.data) });
+				cur.pos = row.pos;
+			}
+		}
+		if (r.rows.length >= 500) again = true;
+	} while (again);
+	reading = null;
+}
 listener.on('notification', (m) => {
-	if (m.channel === 'roomcast') got.push({ ...JSON.parse(m.payload), bytes: Buffer.byteLength(m.payload) });
+	if (m.channel !== 'roomcast') return;
+	hints.push(m.payload);
+	if (reading) again = true;
+	else reading = readLogs();
 });
 await listener.query('LISTEN roomcast');
 
@@ -63,7 +95,7 @@ await until(() => events('order-a').length && events('order-b').length);
 const na = got.findIndex((e) => e.e === 'order-a');
 const nb = got.findIndex((e) => e.e === 'order-b');
 ok(idA < idB, 'ids follow emit order (A emitted first)', { idA: String(idA), idB: String(idB) });
-ok(nb >= 0 && na > nb, 'NOTIFY order follows commit order (B before A)', { na, nb });
+ok(nb >= 0 && na > nb, 'log read order follows commit order (B before A)', { na, nb });
 ok(got[nb].p < got[na].p, 'pos follows commit order (pos B < pos A)', { pa: got[na]?.p, pb: got[nb]?.p });
 {
 	await a.query('BEGIN');
@@ -71,7 +103,8 @@ ok(got[nb].p < got[na].p, 'pos follows commit order (pos B < pos A)', { pa: got[
 	const r = await a.query(`SELECT event, pos FROM roomcast.events WHERE event IN ('order-a', 'order-b') ORDER BY pos`);
 	await a.query('COMMIT');
 	ok(r.rows.map((x) => x.event).join() === 'order-b,order-a', 'the log orders B before A by pos', r.rows);
-	ok(String(r.rows[0]?.pos) === String(got[nb].p), 'NOTIFY carries the logged pos');
+	ok(String(r.rows[0]?.pos) === String(got[nb].p), 'the reader got the logged pos');
+	ok(hints.length > 0 && hints.every((h) => h === ''), 'every hint on channel roomcast is empty', hints.slice(0, 3));
 }
 
 // --- a session that commits while another, which emitted earlier, is still open
@@ -111,8 +144,8 @@ await a.query('COMMIT');
 await b.query('BEGIN'); await asTenant(b); await emit(b, 'marker-1'); await b.query('COMMIT');
 await until(() => events('marker-1').length);
 ok(events('marker-1').length === 1, 'a later commit is delivered');
-ok(events('rolled-back').length === 0, 'a rolled-back transaction sends no NOTIFY');
-ok(events('sp-kept').length === 1 && events('sp-dropped').length === 0, 'a rolled-back savepoint sends only the kept event');
+ok(events('rolled-back').length === 0, 'a rolled-back transaction delivers nothing');
+ok(events('sp-kept').length === 1 && events('sp-dropped').length === 0, 'a rolled-back savepoint delivers only the kept event');
 {
 	await a.query('BEGIN'); await asTenant(a);
 	const r = await a.query(`SELECT count(*)::int AS n FROM roomcast.events WHERE event IN ('rolled-back', 'sp-dropped')`);
@@ -123,57 +156,46 @@ ok(events('sp-kept').length === 1 && events('sp-dropped').length === 0, 'a rolle
 // --- a transaction without events sends nothing
 await a.query('BEGIN'); await asTenant(a); await a.query('SELECT roomcast.unread_count()'); await a.query('COMMIT');
 
-// --- 100 events in one transaction: 100 notifications, consecutive pos, emit order
+// --- 100 events in one transaction: one hint, consecutive pos, emit order
+await sleep(100);
+const hintsBefore = hints.length;
 await a.query('BEGIN'); await asTenant(a);
 await a.query(`SELECT roomcast.emit($1, 'batch', jsonb_build_object('i', i)) FROM generate_series(1, 100) i`, [ROOM]);
 await a.query('COMMIT');
 await until(() => events('batch').length === 100);
+await sleep(100);
+ok(hints.length - hintsBefore === 1, `100 events in one transaction: one hint (got ${hints.length - hintsBefore})`);
 {
 	const bs = events('batch');
 	const consecutive = bs.every((e, i) => i === 0 || e.p === bs[i - 1].p + 1);
 	const ordered = bs.every((e, i) => e.d.i === i + 1);
 	ok(bs.length === 100 && consecutive && ordered, '100 events in one transaction: consecutive pos, emit order');
 	ok(bs.every((e) => e.t === T && e.r === ROOM && e.n === '/' && typeof e.ts === 'number' && e.d.timestamp === e.ts),
-		'payload carries tenant, room, namespace, commit time; data.timestamp = ts');
-	const small = bs[0];
-	console.log(`# NOTIFY payload of a small event: ${small.bytes} bytes`);
-	ok(small.bytes < 250, `a small event's NOTIFY is compact (${small.bytes} bytes)`);
+		'the read carries tenant, room, namespace, commit time; data.timestamp = ts');
 }
 
-// --- a 20 KB event: the NOTIFY leaves data out, the log has it
+// --- a 20 KB event and one of 64 KiB: read back whole (no separate fetch)
 {
 	const big = 'x'.repeat(20 * 1024);
 	await a.query('BEGIN'); await asTenant(a);
 	await emit(a, 'big20k', { blob: big, n: 7 });
+	await emit(a, 'big64k', { s: 'y'.repeat(65528 - 1 - 16) });
+	await emit(a, 'after-big', {});
 	await a.query('COMMIT');
-	await until(() => events('big20k').length);
+	await until(() => events('after-big').length);
 	const e = events('big20k')[0];
-	ok(e && e.bytes < 7900 && e.d === undefined && e.big === true, `20 KB event: NOTIFY of ${e?.bytes} bytes without data, marked big`);
+	ok(e && e.d.blob === big && e.d.n === 7 && e.d.timestamp === e.ts, 'a 20 KB event is read back whole with its pos');
+	ok(events('big64k')[0]?.d.s.length === 65528 - 17 && events('after-big')[0]?.p === events('big64k')[0]?.p + 1,
+		'a 64 KiB event too, and the next event follows it in pos order');
 	const nt = await connect();
 	await nt.query('SET ROLE rc_events_notifier');
-	const r = await nt.query('SELECT roomcast.event_data($1, $2) AS d', [e.t, e.p]);
-	const d = r.rows[0].d;
-	ok(d && d.blob === big && d.n === 7 && d.timestamp === e.ts, 'the notifier role reads the data back by pos');
-	const since = await nt.query('SELECT pos, event FROM roomcast.events_since($1, 10)', [e.p - 1]);
-	ok(since.rows.length >= 1 && String(since.rows[0].pos) === String(e.p) && since.rows[0].event === 'big20k',
-		'events_since(pos) returns the log after pos in order');
 	let denied = '';
 	try { await nt.query('SELECT * FROM roomcast.events'); } catch (err) { denied = err.code; }
 	ok(denied === 'RC401', 'the notifier role cannot read the log table without an identity', denied);
+	denied = '';
+	try { await nt.query('SELECT * FROM roomcast.control_log'); } catch (err) { denied = err.code; }
+	ok(denied === '42501' || denied === 'RC401', 'the notifier role cannot read the control log table directly', denied);
 	await nt.end();
-}
-
-// --- an event just under and just over the NOTIFY limit
-{
-	await a.query('BEGIN'); await asTenant(a);
-	await emit(a, 'edge-small', { s: 'y'.repeat(7600) });
-	await emit(a, 'edge-big', { s: 'y'.repeat(7900) });
-	await a.query('COMMIT');
-	await until(() => events('edge-big').length);
-	const s = events('edge-small')[0];
-	const bg = events('edge-big')[0];
-	ok(s && s.d && s.d.s.length === 7600 && s.bytes <= 7900, `7.6 KB data travels inline (${s?.bytes} bytes)`);
-	ok(bg && bg.d === undefined && bg.big === true, 'data that would pass 7,900 bytes is left out');
 }
 
 // --- a fresh backend's first call may be maintain() or read_log() (PL/pgSQL
@@ -197,20 +219,27 @@ await until(() => events('batch').length === 100);
 	await g.end();
 }
 
-// --- control messages
+// --- control messages: in the control log, read back after a hint
 {
 	await a.query(`SELECT roomcast.register_room_kind('ctl25')`);
 	await a.query(`SELECT roomcast.notify_control('kick', jsonb_build_object('tenant', $1::text, 'user', $2::text, 'reason', 'test'))`, [T, U]);
 	await until(() => got.filter((e) => e.c === 'kick').length);
 	const kinds = got.filter((e) => e.c === 'kinds');
 	const kick = got.filter((e) => e.c === 'kick');
-	ok(kinds.length === 1 && kinds[0].tenant === '00000000-0000-0000-0000-000000000000', 'register_room_kind announces {"c":"kinds"}', kinds);
-	ok(kick.length === 1 && kick[0].tenant === T && kick[0].user === U && kick[0].reason === 'test', 'notify_control sends {"c":"kick",...}', kick);
+	ok(kinds.length === 1 && kinds[0].tenant === '00000000-0000-0000-0000-000000000000', 'register_room_kind logs {"c":"kinds"}', kinds);
+	ok(kick.length === 1 && kick[0].tenant === T && kick[0].user === U && kick[0].reason === 'test', 'notify_control logs {"c":"kick",...}', kick);
+	ok(kinds[0].id < kick[0].id, 'control ids follow commit order');
 	await a.query(`SELECT roomcast.add_signing_key('ctl25', decode(repeat('25', 32), 'hex'))`);
 	await until(() => got.filter((e) => e.c === 'keys').length);
-	ok(got.filter((e) => e.c === 'keys').length === 1, 'add_signing_key announces {"c":"keys"}');
+	ok(got.filter((e) => e.c === 'keys').length === 1, 'add_signing_key logs {"c":"keys"}');
+	// forged messages on the channel reach nothing: the reader sees only the log
+	const before = got.length;
+	await b.query(`SELECT pg_notify('roomcast', '{"c":"kick","tenant":"${T}","user":"${U}"}')`);
+	await b.query(`SELECT pg_notify('roomcast', '{"p":999999999,"t":"${T}","r":"${ROOM}","n":"/","e":"forged","d":{}}')`);
+	await sleep(200);
+	ok(got.length === before, 'forged NOTIFYs add nothing to what is read', got.slice(before));
 }
 
 console.log(`1..${n}`);
-await Promise.all([listener.end(), a.end(), b.end()]);
+await Promise.all([listener.end(), reader.end(), a.end(), b.end()]);
 process.exit(failures ? 1 : 0);
