@@ -56,10 +56,8 @@ rc_pg_start() {
 	[ "$(id -u)" = 0 ] && chown "$RC_PG_OSUSER" "$RC_PGDATA" "$RC_TMP/pgsock" "$RC_TMP/pglog"
 	rc_as_pg "$RC_PG_BIN/initdb" -D "$RC_PGDATA" -U postgres -A trust -E UTF8 \
 		--locale=C.UTF-8 >"$RC_TMP/initdb.log" 2>&1 || { cat "$RC_TMP/initdb.log"; return 1; }
-	PGPORT=$(rc_free_port)
 	cat >>"$RC_PGDATA/postgresql.conf" <<-EOF
 		listen_addresses = '127.0.0.1'
-		port = $PGPORT
 		unix_socket_directories = '$RC_TMP/pgsock'
 		max_connections = 200
 		fsync = off
@@ -69,22 +67,37 @@ rc_pg_start() {
 		log_min_messages = warning
 		log_line_prefix = '%m [%p] %q%u@%d '
 	EOF
-	rc_as_pg "$RC_PG_BIN/pg_ctl" -D "$RC_PGDATA" -l "$RC_TMP/pglog/postgres.log" -w -t 60 start \
-		>/dev/null || { tail -20 "$RC_TMP/pglog/postgres.log"; return 1; }
+	# A free port can be taken between the probe and the bind (parallel runs):
+	# on "Address already in use", probe again, a few times.
+	local try
+	for try in 1 2 3 4 5; do
+		PGPORT=$(rc_free_port)
+		rc_as_pg "$RC_PG_BIN/pg_ctl" -D "$RC_PGDATA" -l "$RC_TMP/pglog/postgres.log" -w -t 60 \
+			-o "-p $PGPORT" start >/dev/null && break
+		grep -q 'Address already in use' "$RC_TMP/pglog/postgres.log" && [ "$try" -lt 5 ] &&
+			{ : >"$RC_TMP/pglog/postgres.log"; continue; }
+		tail -20 "$RC_TMP/pglog/postgres.log"
+		return 1
+	done
+	echo "port = $PGPORT" >>"$RC_PGDATA/postgresql.conf"	# for any later restart
 	export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
 	export RC_PGDATA RC_PG_OSUSER
 }
 
 rc_redis_start() {
-	RC_REDIS_PORT=$(rc_free_port)
 	mkdir -p "$RC_TMP/redis"
-	redis-server --bind 127.0.0.1 --port "$RC_REDIS_PORT" --save "" --appendonly no \
-		--dir "$RC_TMP/redis" --daemonize yes --pidfile "$RC_TMP/redis/redis.pid" \
-		--logfile "$RC_TMP/redis/redis.log" >/dev/null || return 1
-	local i
-	for i in $(seq 50); do
-		redis-cli -p "$RC_REDIS_PORT" ping >/dev/null 2>&1 && break
-		sleep 0.1
+	local i try
+	for try in 1 2 3 4 5; do	# retried like rc_pg_start: the probed port may be taken
+		RC_REDIS_PORT=$(rc_free_port)
+		: >"$RC_TMP/redis/redis.log"
+		redis-server --bind 127.0.0.1 --port "$RC_REDIS_PORT" --save "" --appendonly no \
+			--dir "$RC_TMP/redis" --daemonize yes --pidfile "$RC_TMP/redis/redis.pid" \
+			--logfile "$RC_TMP/redis/redis.log" >/dev/null || return 1
+		for i in $(seq 50); do
+			redis-cli -p "$RC_REDIS_PORT" ping >/dev/null 2>&1 && break 2
+			grep -q 'Address already in use' "$RC_TMP/redis/redis.log" && break
+			sleep 0.1
+		done
 	done
 	RC_REDIS_URL="redis://127.0.0.1:$RC_REDIS_PORT"
 	export RC_REDIS_PORT RC_REDIS_URL
