@@ -13,11 +13,16 @@
 
 RC_PG_VERSION=15
 
-# Print a TCP port on 127.0.0.1 that nothing listens on.
+# Print a TCP port on 127.0.0.1 that nothing listens on. It is taken below
+# the kernel's ephemeral range (ip_local_port_range, 32768 up by default):
+# a port in that range can be held by one of the thousands of client sockets
+# a load test opens, which a connect probe does not see but bind does.
 rc_free_port() {
-	local port
+	local port low
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$low" -gt 21000 ] 2>/dev/null || low=32768
 	while :; do
-		port=$((20000 + RANDOM % 30000))
+		port=$((20000 + RANDOM % (low - 20000)))
 		(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo "$port"; return; }
 	done
 }
