@@ -166,8 +166,9 @@ BEGIN;
 SELECT roomcast.authenticate('$tok') IS NOT NULL;
 SELECT roomcast.authorize_join('appdoc', 'd1');
 SELECT roomcast.rpc('$tok', 'app_echo', '{}');
-SELECT roomcast.rpc('$tok', 'join', '{"kind":"appdoc","id":"d1"}')->>'room';
+SELECT roomcast.rpc('$tok', 'join', '{"kind":"appdoc","id":"d1","pid":"apppid"}')->>'room';
 SELECT roomcast.unread_count() >= 0;
+SELECT roomcast.recover('$tok', 'apppid', NULL)->'rooms' ? 'tenant:$T:appdoc:d1';
 SELECT current_setting('search_path');
 SAVEPOINT s;
 SELECT roomcast.refresh('no such token');
@@ -182,7 +183,8 @@ check "a room policy naming its table unqualified runs with the caller's search_
 check "an rpc method naming its table unqualified runs with the caller's search_path" \
 	"$(sed -n 3p <<<"$out")" '{"members": 1}'
 check "rpc join through an app policy works" "$(sed -n 4p <<<"$out")" "tenant:$T:appdoc:d1"
-check "the caller's search_path is back after the calls" "$(sed -n 6p <<<"$out")" "app, public"
+check "recover() asks the app policy again with the caller's search_path" "$(sed -n 6p <<<"$out")" "t"
+check "the caller's search_path is back after the calls" "$(sed -n 7p <<<"$out")" "app, public"
 check "the caller's search_path is back after an error inside a pinned section" \
 	"$(tail -1 <<<"$out")" "app, public"
 
