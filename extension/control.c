@@ -111,6 +111,7 @@ FlushControl(void)
 	Datum	   *msgs = palloc(n * sizeof(Datum));
 	Datum		values[3];
 	RcSavedUser sw;
+	RcSpiSection spi;
 	Oid			seq;
 
 	/* As PreCommit_Notify does: get the xid before taking the lock */
@@ -127,11 +128,11 @@ FlushControl(void)
 	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
 
 	PushActiveSnapshot(GetTransactionSnapshot());
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&ctl_insert_plan, values, NULL, false, 0);
 	RcRestoreUser(&sw);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PopActiveSnapshot();
 
 	RcNotifyHint();

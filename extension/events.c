@@ -253,9 +253,11 @@ EnsurePartition(TimestampTz now)
 
 static RcPlan insert_plan = {
 	"INSERT INTO roomcast.events (tenant_id, id, pos, room, nsp, event, data, created_at) "
-	"SELECT t, i, p, r, n, e, d::jsonb, $8 "
-	"FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[]) "
-	"AS u(t, i, p, r, n, e, d)",
+	"SELECT t, i, p, r, n, e, d::pg_catalog.jsonb, $8 "
+	"FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
+	"pg_catalog.unnest($3::pg_catalog.int8[]), pg_catalog.unnest($4::pg_catalog.text[]), "
+	"pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]), "
+	"pg_catalog.unnest($7::pg_catalog.text[])) AS u(t, i, p, r, n, e, d)",
 	8, {UUIDARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZOID}
 };
@@ -279,6 +281,7 @@ FlushEvents(void)
 			   *datas;
 	Datum		values[8];
 	RcSavedUser sw;
+	RcSpiSection spi;
 	Oid			pos_seq;
 
 	/* As PreCommit_Notify does: get the xid before taking the lock */
@@ -333,12 +336,12 @@ FlushEvents(void)
 
 	/* No portal is left at pre-commit: SPI needs a snapshot of its own */
 	PushActiveSnapshot(GetTransactionSnapshot());
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	EnsurePartition(now);
 	RcPlanExec(&insert_plan, values, NULL, false, 0);
 	RcRestoreUser(&sw);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PopActiveSnapshot();
 
 	/* one hint for the whole transaction: the notifiers read the rest */

@@ -17,10 +17,10 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 #include "identity.h"
 
 #include "catalog/namespace.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -205,27 +205,21 @@ CheckRoleName(const char *role)
 static void
 CheckUserActive(const pg_uuid_t *tenant, const pg_uuid_t *user)
 {
-	static SPIPlanPtr plan = NULL;
+	static RcPlan plan = {
+		"SELECT u.status OPERATOR(pg_catalog.=) 'active' FROM roomcast.users u "
+		"WHERE u.tenant_id OPERATOR(pg_catalog.=) $1 AND u.id OPERATOR(pg_catalog.=) $2",
+		2, {UUIDOID, UUIDOID}
+	};
 	Datum		args[2];
 	char		user_text[RC_UUID_LEN + 1];
 	bool		found,
 				active = false;
+	RcSpiSection spi;
 
-	SPI_connect();
-	if (plan == NULL)
-	{
-		Oid			types[2] = {UUIDOID, UUIDOID};
-
-		plan = SPI_prepare("SELECT status = 'active' FROM roomcast.users "
-						   "WHERE tenant_id = $1 AND id = $2", 2, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-	}
 	args[0] = UUIDPGetDatum(tenant);
 	args[1] = UUIDPGetDatum(user);
-	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "user lookup failed");
+	RcSpiConnect(&spi);
+	RcPlanExec(&plan, args, NULL, true, 1);
 	found = SPI_processed == 1;
 	if (found)
 	{
@@ -234,7 +228,7 @@ CheckUserActive(const pg_uuid_t *tenant, const pg_uuid_t *user)
 		active = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	SPI_finish();
+	RcSpiFinish(&spi);
 
 	if (!found || !active)
 	{

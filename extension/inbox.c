@@ -116,13 +116,14 @@ static RcPlan send_plan = {
 	"(tenant_id, id, user_id, type, title, body, entity_type, entity_id, created_at) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)) "
 	"INSERT INTO roomcast.inbox_counters AS c (tenant_id, user_id, unread) VALUES ($1, $3, 1) "
-	"ON CONFLICT (tenant_id, user_id) DO UPDATE SET unread = c.unread + 1 RETURNING c.unread",
+	"ON CONFLICT (tenant_id, user_id) DO UPDATE SET unread = c.unread OPERATOR(pg_catalog.+) 1 "
+	"RETURNING c.unread",
 	9, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}
 };
 
 /*
  * Store one notification for user, count it, and emit notification:new and
- * notification:unread_count. Between SPI_connect and SPI_finish; text
+ * notification:unread_count. Inside a pinned SPI section; text
  * arguments may be NULL except type and title.
  */
 static void
@@ -195,6 +196,7 @@ PG_FUNCTION_INFO_V1(send_in_app);
 Datum
 send_in_app(PG_FUNCTION_ARGS)
 {
+	RcSpiSection spi;
 	RcIdentity	ident;
 	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
 
@@ -202,10 +204,10 @@ send_in_app(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("user_id must not be null")));
 	CheckSendArgs(fcinfo);
-	SPI_connect();
+	RcSpiConnect(&spi);
 	SendOne(&ident.tenant, PG_GETARG_UUID_P(0), PG_GETARG_TEXT_PP(1), PG_GETARG_TEXT_PP(2),
 			OPT_TEXT(3), OPT_TEXT(4), OPT_TEXT(5), id);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PG_RETURN_UUID_P(id);
 }
 
@@ -252,6 +254,7 @@ PG_FUNCTION_INFO_V1(send_in_app_many);
 Datum
 send_in_app_many(PG_FUNCTION_ARGS)
 {
+	RcSpiSection spi;
 	RcIdentity	ident;
 	pg_uuid_t  *users;
 	int			n;
@@ -263,20 +266,21 @@ send_in_app_many(PG_FUNCTION_ARGS)
 	CheckSendArgs(fcinfo);
 	/* sorted: counters are locked in uuid order, so concurrent batches cannot deadlock */
 	users = UuidSet(PG_GETARG_ARRAYTYPE_P(0), &n);
-	SPI_connect();
+	RcSpiConnect(&spi);
 	for (int i = 0; i < n; i++)
 		SendOne(&ident.tenant, &users[i], PG_GETARG_TEXT_PP(1), PG_GETARG_TEXT_PP(2),
 				OPT_TEXT(3), OPT_TEXT(4), OPT_TEXT(5), &id);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PG_RETURN_INT32(n);
 }
 
 static RcPlan count_plan = {
-	"SELECT unread FROM roomcast.inbox_counters WHERE tenant_id = $1 AND user_id = $2",
+	"SELECT c.unread FROM roomcast.inbox_counters c "
+	"WHERE c.tenant_id OPERATOR(pg_catalog.=) $1 AND c.user_id OPERATOR(pg_catalog.=) $2",
 	2, {UUIDOID, UUIDOID}
 };
 
-/* The counter, between SPI_connect and SPI_finish */
+/* The counter, inside a pinned SPI section */
 static int32
 ReadCounter(const RcIdentity *ident)
 {
@@ -295,21 +299,22 @@ ReadCounter(const RcIdentity *ident)
 int32
 RcInboxUnreadCount(const RcIdentity *ident)
 {
+	RcSpiSection spi;
 	int32		n;
 
-	SPI_connect();
+	RcSpiConnect(&spi);
 	n = ReadCounter(ident);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	return n;
 }
 
 static RcPlan decrement_plan = {
-	"UPDATE roomcast.inbox_counters SET unread = unread - $3 "
-	"WHERE tenant_id = $1 AND user_id = $2 RETURNING unread",
+	"UPDATE roomcast.inbox_counters SET unread = unread OPERATOR(pg_catalog.-) $3 "
+	"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2 RETURNING unread",
 	3, {UUIDOID, UUIDOID, INT4OID}
 };
 
-/* Subtract n from the counter and return the new value (SPI connected) */
+/* Subtract n from the counter and return the new value (inside a section) */
 static int32
 Decrement(const RcIdentity *ident, int n)
 {
@@ -326,8 +331,9 @@ Decrement(const RcIdentity *ident, int n)
 }
 
 static RcPlan mark_plan = {
-	"UPDATE roomcast.notifications SET is_read = true, read_at = now() "
-	"WHERE tenant_id = $1 AND user_id = $2 AND id = ANY ($3) AND NOT is_read AND archived_at IS NULL "
+	"UPDATE roomcast.notifications SET is_read = true, read_at = pg_catalog.now() "
+	"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2 "
+	"AND id OPERATOR(pg_catalog.=) ANY ($3) AND NOT is_read AND archived_at IS NULL "
 	"RETURNING id",
 	3, {UUIDOID, UUIDOID, UUIDARRAYOID}
 };
@@ -335,6 +341,7 @@ static RcPlan mark_plan = {
 int
 RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 {
+	RcSpiSection spi;
 	int			n;
 	pg_uuid_t  *set = UuidSet(ids, &n);
 	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
@@ -345,12 +352,12 @@ RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 
 	for (int i = 0; i < n; i++)
 		elems[i] = UUIDPGetDatum(&set[i]);
-	initStringInfo(&buf);		/* outside SPI: used after SPI_finish */
+	initStringInfo(&buf);		/* outside SPI: used after RcSpiFinish */
 	values[0] = UUIDPGetDatum(&ident->tenant);
 	values[1] = UUIDPGetDatum(&ident->user);
 	values[2] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&mark_plan, values, NULL, false, 0);
 	RcRestoreUser(&sw);
@@ -358,7 +365,7 @@ RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 	if (changed == 0)
 	{
 		*unread = ReadCounter(ident);
-		SPI_finish();
+		RcSpiFinish(&spi);
 		return 0;
 	}
 	appendStringInfoString(&buf, "{\"ids\":[");
@@ -372,34 +379,36 @@ RcInboxMarkRead(const RcIdentity *ident, ArrayType *ids, int32 *unread)
 	}
 	appendStringInfoString(&buf, "]}");
 	*unread = Decrement(ident, changed);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	EmitToUser(&ident->tenant, &ident->user, "notification:marked_read", buf.data);
 	EmitUnread(&ident->tenant, &ident->user, *unread);
 	return changed;
 }
 
 static RcPlan mark_all_plan = {
-	"WITH m AS (UPDATE roomcast.notifications SET is_read = true, read_at = now() "
-	"WHERE tenant_id = $1 AND user_id = $2 AND NOT is_read AND archived_at IS NULL RETURNING 1) "
-	"SELECT count(*)::int4 FROM m",
+	"WITH m AS (UPDATE roomcast.notifications SET is_read = true, read_at = pg_catalog.now() "
+	"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2 "
+	"AND NOT is_read AND archived_at IS NULL RETURNING 1) "
+	"SELECT pg_catalog.count(*)::pg_catalog.int4 FROM m",
 	2, {UUIDOID, UUIDOID}
 };
 
 int
 RcInboxMarkAllRead(const RcIdentity *ident, int32 *unread)
 {
+	RcSpiSection spi;
 	Datum		values[2] = {UUIDPGetDatum(&ident->tenant), UUIDPGetDatum(&ident->user)};
 	RcSavedUser sw;
 	bool		isnull;
 	int			changed;
 
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&mark_all_plan, values, NULL, false, 0);
 	RcRestoreUser(&sw);
 	changed = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	*unread = changed > 0 ? Decrement(ident, changed) : ReadCounter(ident);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	if (changed > 0)
 	{
 		EmitToUser(&ident->tenant, &ident->user, "notification:marked_read", "{\"all\":true}");
@@ -409,15 +418,16 @@ RcInboxMarkAllRead(const RcIdentity *ident, int32 *unread)
 }
 
 static RcPlan recent_plan = {
-	"SELECT coalesce(jsonb_agg(jsonb_build_object("
+	"SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
 	"'id', id, 'type', type, 'title', title, 'body', body, 'entityType', entity_type, "
 	"'entityId', entity_id, 'isRead', is_read, "
-	"'readAt', to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-	"'createdAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "
-	"ORDER BY id DESC), '[]') "
+	"'readAt', pg_catalog.to_char(read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+	"'createdAt', pg_catalog.to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) "
+	"ORDER BY id DESC), '[]'::pg_catalog.jsonb) "
 	"FROM (SELECT * FROM roomcast.notifications "
-	"      WHERE tenant_id = $1 AND user_id = $2 AND archived_at IS NULL "
-	"        AND id < $3 AND id >= $4 AND created_at > $5 "
+	"      WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2 "
+	"        AND archived_at IS NULL AND id OPERATOR(pg_catalog.<) $3 "
+	"        AND id OPERATOR(pg_catalog.>=) $4 AND created_at OPERATOR(pg_catalog.>) $5 "
 	"      ORDER BY id DESC LIMIT $6) n",
 	6, {UUIDOID, UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT4OID}
 };
@@ -425,6 +435,7 @@ static RcPlan recent_plan = {
 Datum
 RcInboxRecent(const RcIdentity *ident, int lim, TimestampTz since, const pg_uuid_t *before)
 {
+	RcSpiSection spi;
 	pg_uuid_t	upper,
 				lower;
 	Datum		values[6];
@@ -462,19 +473,20 @@ RcInboxRecent(const RcIdentity *ident, int lim, TimestampTz since, const pg_uuid
 	values[4] = TimestampTzGetDatum(since);
 	values[5] = Int32GetDatum(lim);
 
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&recent_plan, values, NULL, true, 1);
 	RcRestoreUser(&sw);
 	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	result = SPI_datumTransfer(result, false, -1);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	return result;
 }
 
 static RcPlan archive_plan = {
-	"UPDATE roomcast.notifications SET archived_at = now() "
-	"WHERE tenant_id = $1 AND user_id = $2 AND id = ANY ($3) AND archived_at IS NULL "
+	"UPDATE roomcast.notifications SET archived_at = pg_catalog.now() "
+	"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2 "
+	"AND id OPERATOR(pg_catalog.=) ANY ($3) AND archived_at IS NULL "
 	"RETURNING is_read",
 	3, {UUIDOID, UUIDOID, UUIDARRAYOID}
 };
@@ -484,6 +496,7 @@ PG_FUNCTION_INFO_V1(archive);
 Datum
 archive(PG_FUNCTION_ARGS)
 {
+	RcSpiSection spi;
 	RcIdentity	ident;
 	int			n,
 				archived,
@@ -505,7 +518,7 @@ archive(PG_FUNCTION_ARGS)
 	values[1] = UUIDPGetDatum(&ident.user);
 	values[2] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&archive_plan, values, NULL, false, 0);
 	RcRestoreUser(&sw);
@@ -519,7 +532,7 @@ archive(PG_FUNCTION_ARGS)
 	}
 	if (was_unread > 0)
 		unread = Decrement(&ident, was_unread);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	if (was_unread > 0)
 		EmitUnread(&ident.tenant, &ident.user, unread);
 	PG_RETURN_INT32(archived);

@@ -39,10 +39,10 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 #include "index_advice.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -129,14 +129,12 @@ AdvGetOid(HeapTuple tuple, int col)
 	return isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
-/* Run a catalog query; elog on failure (the SQL is ours) */
+/* Run a catalog query inside the pinned section; elog on failure (the SQL is ours) */
 void
 AdvQuery(const char *sql, int nargs, Oid *argtypes, Datum *args)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, argtypes, args, NULL, true, 0);
-
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "index_advice catalog query failed: %s", SPI_result_code_string(rc));
+	RcSpiExec(sql, nargs, argtypes, args, NULL, true, 0, SPI_OK_SELECT,
+			  "index_advice catalog query");
 }
 
 static int
@@ -651,12 +649,12 @@ index_advice(PG_FUNCTION_ARGS)
 	AdvState	st = {0};
 	AdvTable  **order;
 	int			i;
+	RcSpiSection spi;
 
 	InitMaterializedSRF(fcinfo, 0);
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	RcSpiConnect(&spi);
 	AdvLoadCatalog(&st);
 	qsort(st.tables, st.ntables, sizeof(AdvTable), AdvTableCmp);
 	order = palloc(sizeof(AdvTable *) * (st.ntables + 1));
@@ -668,6 +666,6 @@ index_advice(PG_FUNCTION_ARGS)
 	AdvTenants(&st, order, st.ntables);
 	AdvDuplicates(&st, order, st.ntables);
 	AdvUnused(&st, order, st.ntables);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	return (Datum) 0;
 }

@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -19,7 +20,6 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -111,12 +111,29 @@ HasPolicy(Oid relid, const char *name)
 	return found;
 }
 
-/* Run one DDL statement through SPI (already connected) */
+/* True if relid has any policy at all */
+static bool
+HasAnyPolicy(Oid relid)
+{
+	Relation	pol = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&skey, Anum_pg_policy_polrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(pol, PolicyPolrelidPolnameIndexId, true, NULL, 1, &skey);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(pol, AccessShareLock);
+	return found;
+}
+
+/* Run one DDL statement (inside a pinned SPI section) */
 static void
 RunDDL(const char *sql)
 {
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "could not run: %s", sql);
+	RcSpiExec(sql, 0, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY, sql);
 }
 
 /* SQL function: protect(rel regclass, tenant_column name) returns void */
@@ -129,23 +146,25 @@ roomcast_protect(PG_FUNCTION_ARGS)
 	char	   *qualified;
 	const char *qcol = quote_identifier(column);
 	AttrNumber	attnum;
+	RcSpiSection spi;
 
 	CheckTable(relid);
 	attnum = CheckTenantColumn(relid, column);
 	qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 										   get_rel_name(relid));
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RunDDL(psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", qualified));
 	RunDDL(psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", qualified));
 	/* Recreate the policy so a changed tenant column takes effect */
 	if (HasPolicy(relid, RC_POLICY_NAME))
 		RunDDL(psprintf("DROP POLICY %s ON %s", RC_POLICY_NAME, qualified));
-	RunDDL(psprintf("CREATE POLICY %s ON %s USING (%s = roomcast.current_tenant()) "
-					"WITH CHECK (%s = roomcast.current_tenant())",
+	/* The policy's "=" is bound now, for good: name it explicitly */
+	RunDDL(psprintf("CREATE POLICY %s ON %s USING (%s OPERATOR(pg_catalog.=) roomcast.current_tenant()) "
+					"WITH CHECK (%s OPERATOR(pg_catalog.=) roomcast.current_tenant())",
 					RC_POLICY_NAME, qualified, qcol, qcol));
 	if (!HasLeadingIndex(relid, attnum))
 		RunDDL(psprintf("CREATE INDEX ON %s (%s)", qualified, qcol));
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PG_RETURN_VOID();
 }
 
@@ -157,22 +176,21 @@ roomcast_unprotect(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *qualified;
 	bool		others;
+	RcSpiSection spi;
 
 	CheckTable(relid);
 	qualified = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 										   get_rel_name(relid));
-	SPI_connect();
+	RcSpiConnect(&spi);
 	if (HasPolicy(relid, RC_POLICY_NAME))
 		RunDDL(psprintf("DROP POLICY %s ON %s", RC_POLICY_NAME, qualified));
 	/* Leave RLS on when the application has policies of its own */
-	if (SPI_execute(psprintf("SELECT 1 FROM pg_policy WHERE polrelid = %u", relid), false, 1) < 0)
-		elog(ERROR, "could not read pg_policy");
-	others = SPI_processed > 0;
+	others = HasAnyPolicy(relid);
 	if (!others)
 	{
 		RunDDL(psprintf("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY", qualified));
 		RunDDL(psprintf("ALTER TABLE %s DISABLE ROW LEVEL SECURITY", qualified));
 	}
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PG_RETURN_VOID();
 }

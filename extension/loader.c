@@ -23,12 +23,12 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 /*---- GUC variables ----*/
 static int	loader_max_keys = 1000;
@@ -167,16 +168,30 @@ LoaderCheckColumn(Oid relid, const char *colname)
 /*
  * Find the "=" operator between the key column and the key type and
  * return the quoted schema it lives in; raise 42804 when there is none.
+ *
+ * Never by the caller's search_path (SPEC §1): keys of the column's own
+ * type use that type's equality (its default btree or hash opclass, as
+ * GROUP BY would; e.g. citext's case-insensitive "="), other key types
+ * only an "=" of pg_catalog (int4 column, int8 keys).
  */
 static char *
 LoaderCheckKeyType(Oid relid, AttrNumber attnum, Oid keytype)
 {
 	Oid			coltype = get_atttype(relid, attnum);
-	Operator	op;
+	Operator	op = NULL;
 	Form_pg_operator form;
 	char	   *nspname;
 
-	op = oper(NULL, list_make1(makeString("=")), coltype, keytype, true, -1);
+	if (getBaseType(coltype) == getBaseType(keytype))
+	{
+		TypeCacheEntry *tc = lookup_type_cache(coltype, TYPECACHE_EQ_OPR);
+
+		if (OidIsValid(tc->eq_opr))
+			op = SearchSysCache1(OPEROID, ObjectIdGetDatum(tc->eq_opr));
+	}
+	if (op == NULL)
+		op = oper(NULL, list_make2(makeString("pg_catalog"), makeString("=")),
+				  coltype, keytype, true, -1);
 	if (op == NULL || ((Form_pg_operator) GETSTRUCT(op))->oprresult != BOOLOID)
 	{
 		char	   *coltypename = format_type_be(coltype);
@@ -438,7 +453,7 @@ LoaderBuildSql(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 
 /*
  * Return the cached plan for key, preparing it when missing or stale.
- * Must be called inside SPI_connect.
+ * Must be called inside a pinned SPI section (RcSpiConnect).
  */
 static LoaderPlan *
 LoaderGetPlan(const LoaderPlanKey *key, const char *relname, const char *opnsp)
@@ -477,12 +492,7 @@ LoaderGetPlan(const LoaderPlanKey *key, const char *relname, const char *opnsp)
 	/* An error below leaves plan NULL, so the next call prepares again */
 	argtypes[0] = get_array_type(key->keytype);
 	argtypes[1] = INT8OID;
-	plan = SPI_prepare(LoaderBuildSql(key, relname, opnsp), key->limited ? 2 : 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for loader query: %s",
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
+	plan = RcSpiPrepareKeep(LoaderBuildSql(key, relname, opnsp), key->limited ? 2 : 1, argtypes);
 	entry->plan = plan;
 	entry->stale = false;
 	entry->prepares++;
@@ -509,7 +519,7 @@ LoaderRun(FunctionCallInfo fcinfo, char kind)
 	ReturnSetInfo *rsinfo;
 	int64		prev_ord = 0;
 	uint64		i;
-	int			rc;
+	RcSpiSection spi;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
@@ -566,12 +576,9 @@ LoaderRun(FunctionCallInfo fcinfo, char kind)
 	if (nkeys == 0)
 		return (Datum) 0;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	RcSpiConnect(&spi);
 	entry = LoaderGetPlan(&key, relname, opnsp);
-	rc = SPI_execute_plan(entry->plan, values, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "loader query failed: %s", SPI_result_code_string(rc));
+	RcSpiExecPlan(entry->plan, values, nulls, true, 0, SPI_OK_SELECT, "loader query");
 	entry->calls++;
 
 	for (i = 0; i < SPI_processed; i++)
@@ -590,10 +597,10 @@ LoaderRun(FunctionCallInfo fcinfo, char kind)
 							   (long long) ord, relname),
 					 errhint("Use load_grouped for one-to-many relations.")));
 		prev_ord = ord;
-		/* tuplestore copies the value into its own memory before SPI_finish */
+		/* tuplestore copies the value into its own memory before RcSpiFinish */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &isnull);
 	}
-	SPI_finish();
+	RcSpiFinish(&spi);
 	return (Datum) 0;
 }
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * rcspi.c
- *	  Cached SPI plans and the owner switch; see rcspi.h.
+ *	  Pinned SPI sections, cached SPI plans and registrations; see rcspi.h
+ *	  for why every statement of the extension goes through this file.
  *
  *	  Memory: kept plans live in their own contexts under CacheMemoryContext.
  *	  Cached relation oids are forgotten on any relcache/namespace
@@ -17,6 +18,7 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -49,27 +51,103 @@ RcCacheCallbacks(void)
 	callbacks_registered = true;
 }
 
+/* Open a section: pin search_path, then connect; see rcspi.h */
+void
+RcSpiConnect(RcSpiSection *s)
+{
+	s->guc_level = -1;
+	/* Nested section: the path is already pinned, and stays so */
+	if (namespace_search_path == NULL ||
+		strcmp(namespace_search_path, RC_SPI_SEARCH_PATH) != 0)
+	{
+		/* As fmgr_security_definer applies a function's SET clause */
+		s->guc_level = NewGUCNestLevel();
+		(void) set_config_option("search_path", RC_SPI_SEARCH_PATH,
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "roomcast: SPI_connect failed");
+}
+
+/* Close a section: disconnect, then give the caller its search_path back */
+void
+RcSpiFinish(RcSpiSection *s)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "roomcast: SPI_finish failed");
+	if (s->guc_level >= 0)
+		AtEOXact_GUC(true, s->guc_level);
+	s->guc_level = -1;
+}
+
+bool
+RcSpiInSection(void)
+{
+	return namespace_search_path != NULL &&
+		strcmp(namespace_search_path, RC_SPI_SEARCH_PATH) == 0;
+}
+
+/* Refuse to run a statement under any search_path but the pinned one */
+static void
+RcSpiCheckSection(const char *sql)
+{
+	if (!RcSpiInSection())
+		elog(ERROR, "roomcast: statement run outside a pinned SPI section: %s", sql);
+}
+
 int
 RcPlanExec(RcPlan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
 	int			rc;
 
+	RcSpiCheckSection(p->sql);
 	if (p->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "roomcast: SPI_prepare failed (%s): %s",
-				 SPI_result_code_string(SPI_result), p->sql);
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "roomcast: SPI_keepplan failed");
-		p->plan = plan;
-	}
+		p->plan = RcSpiPrepareKeep(p->sql, p->nargs, p->argtypes);
 	rc = SPI_execute_plan(p->plan, values, nulls, read_only, count);
 	if (rc < 0)
 		elog(ERROR, "roomcast: SPI_execute_plan failed (%s): %s",
 			 SPI_result_code_string(rc), p->sql);
 	return rc;
+}
+
+void
+RcSpiExec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+		  const char *nulls, bool read_only, long count, int expected, const char *what)
+{
+	int			rc;
+
+	RcSpiCheckSection(sql);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, read_only, count);
+	if (rc != expected)
+		elog(ERROR, "roomcast: %s failed (%s)", what, SPI_result_code_string(rc));
+}
+
+SPIPlanPtr
+RcSpiPrepareKeep(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	RcSpiCheckSection(sql);
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "roomcast: SPI_prepare failed (%s): %s",
+			 SPI_result_code_string(SPI_result), sql);
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "roomcast: SPI_keepplan failed");
+	return plan;
+}
+
+void
+RcSpiExecPlan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
+			  long count, int expected, const char *what)
+{
+	int			rc;
+
+	RcSpiCheckSection(what);
+	rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+	if (rc != expected)
+		elog(ERROR, "roomcast: %s failed (%s)", what, SPI_result_code_string(rc));
 }
 
 /*
@@ -118,16 +196,17 @@ RcRegistrationWrite(RcPlan *plan, Datum *values, const char *nulls, const char *
 	RcIdentity	ident;
 	const pg_uuid_t *tenant = RcIdentityGet(&ident) ? &ident.tenant : &every_tenant;
 	RcSavedUser saved;
+	RcSpiSection spi;
 	uint64		written;
 	char		t[RC_UUID_LEN + 1];
 
 	values[0] = UUIDPGetDatum(tenant);
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
 	RcPlanExec(plan, values, nulls, false, 0);
 	RcRestoreUser(&saved);
 	written = SPI_processed;
-	SPI_finish();
+	RcSpiFinish(&spi);
 	if (written > 0)
 	{
 		RcUuidFormat(tenant, t);

@@ -1,12 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * rcspi.h
- *	  Cached SPI plans and the "run as the extension owner" switch used by
- *	  the rooms, events, inbox and rpc code.
+ *	  The only way the extension runs SQL: pinned SPI sections, cached SPI
+ *	  plans, and the registration writer used by rooms and rpc.
  *
- *	  Plans are prepared on first use and kept for the life of the backend
- *	  (SPI_keepplan); the plan cache revalidates them after DDL. All SQL in
- *	  them is schema-qualified, so search_path never matters.
+ *	  Why one gate. The extension often runs SQL as its owner (RcBecomeOwner
+ *	  in roomcast.h). If that SQL were parsed under the caller's
+ *	  search_path, a role owning a schema could put its own "=" or now()
+ *	  first and have it run as the owner (SPEC §1, last paragraph). So every
+ *	  SPI section opens with RcSpiConnect(), which pins search_path to
+ *	  RC_SPI_SEARCH_PATH for the section (as a function's SET clause
+ *	  does), and closes with RcSpiFinish(), which restores the caller's.
+ *	  Statements run only through RcPlanExec / RcSpiExec / RcSpiExecPlan,
+ *	  which refuse to run outside a section. No other file calls
+ *	  SPI_connect, SPI_finish, SPI_execute* or SPI_prepare* (test suite
+ *	  22-hostile-search-path checks this). The SQL text is schema-qualified
+ *	  as well, as a second line of defence.
+ *
+ *	  Application code the extension calls back (room-kind policies, rpc
+ *	  methods) is called outside any section, so it keeps the caller's
+ *	  search_path and runs as the caller.
+ *
+ *	  Errors: an error inside a section needs no cleanup here; the
+ *	  (sub)transaction abort pops the GUC nest level and the SPI
+ *	  connection, exactly as for a function with a SET clause.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,7 +33,29 @@
 #include "postgres.h"
 #include "executor/spi.h"
 
+/* What every statement of the extension resolves its names in */
+#define RC_SPI_SEARCH_PATH "pg_catalog, roomcast, pg_temp"
+
 #define RC_PLAN_MAX_ARGS 10
+
+/* A pinned SPI section, from RcSpiConnect to RcSpiFinish */
+typedef struct RcSpiSection
+{
+	int			guc_level;		/* GUC nest level holding the pinned path */
+} RcSpiSection;
+
+/*
+ * Open an SPI section: pin search_path to RC_SPI_SEARCH_PATH, then
+ * SPI_connect. Must be paired with RcSpiFinish(s) on the success path;
+ * sections nest. Raises on failure.
+ */
+extern void RcSpiConnect(RcSpiSection *s);
+
+/* SPI_finish, then restore the search_path that RcSpiConnect saved */
+extern void RcSpiFinish(RcSpiSection *s);
+
+/* True while at least one section is open (for checks) */
+extern bool RcSpiInSection(void);
 
 typedef struct RcPlan
 {
@@ -28,12 +67,26 @@ typedef struct RcPlan
 
 /*
  * Execute p with values/nulls (nulls as SPI wants them: ' ' or 'n'; NULL
- * for none), preparing and keeping the plan on first use. Must be called
- * between SPI_connect and SPI_finish. Raises on any SPI failure; returns
- * the SPI_execute_plan result code.
+ * for none), preparing and keeping the plan on first use. Only inside a
+ * section. Raises on any SPI failure; returns the SPI result code.
  */
 extern int	RcPlanExec(RcPlan *p, Datum *values, const char *nulls,
 					   bool read_only, long count);
+
+/*
+ * SPI_execute_with_args inside a section; raises unless the result code
+ * is expected (e.g. SPI_OK_SELECT), naming what in the message.
+ */
+extern void RcSpiExec(const char *sql, int nargs, Oid *argtypes, Datum *values,
+					  const char *nulls, bool read_only, long count,
+					  int expected, const char *what);
+
+/* SPI_prepare + SPI_keepplan inside a section, for plan caches of their own */
+extern SPIPlanPtr RcSpiPrepareKeep(const char *sql, int nargs, Oid *argtypes);
+
+/* SPI_execute_plan of a kept plan inside a section; raises unless expected */
+extern void RcSpiExecPlan(SPIPlanPtr plan, Datum *values, const char *nulls,
+						  bool read_only, long count, int expected, const char *what);
 
 /* Acting as the owner of the extension's tables: RcBecomeOwner in roomcast.h */
 

@@ -247,9 +247,11 @@ RoomOfKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len,
 }
 
 static RcPlan kind_lookup = {
-	"SELECT policy::oid FROM roomcast.room_kinds "
-	"WHERE tenant_id IN ($1, '00000000-0000-0000-0000-000000000000') AND kind = $2 "
-	"ORDER BY tenant_id = '00000000-0000-0000-0000-000000000000' LIMIT 1",
+	"SELECT k.policy::pg_catalog.oid FROM roomcast.room_kinds k "
+	"WHERE k.tenant_id OPERATOR(pg_catalog.=) "
+	"      ANY (ARRAY[$1, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid]) "
+	"  AND k.kind OPERATOR(pg_catalog.=) $2 "
+	"ORDER BY k.tenant_id OPERATOR(pg_catalog.=) '00000000-0000-0000-0000-000000000000' LIMIT 1",
 	2, {UUIDOID, TEXTOID}
 };
 
@@ -261,12 +263,13 @@ static bool
 LookupKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len, Oid *policy)
 {
 	RcSavedUser sw;
+	RcSpiSection spi;
 	Datum		values[2];
 	bool		found = false;
 
 	values[0] = UUIDPGetDatum(tenant);
 	values[1] = PointerGetDatum(cstring_to_text_with_len(kind, kind_len));
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&kind_lookup, values, NULL, true, 1);
 	RcRestoreUser(&sw);
@@ -278,7 +281,7 @@ LookupKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len, Oid *poli
 		*policy = isnull ? InvalidOid : DatumGetObjectId(d);
 		found = true;
 	}
-	SPI_finish();
+	RcSpiFinish(&spi);
 	return found;
 }
 
@@ -303,7 +306,10 @@ RcRoomAuthorizeJoin(const char *kind, size_t kind_len, const char *id, size_t id
 		Datum		result;
 		pg_uuid_t  *user = palloc(sizeof(pg_uuid_t));
 
-		/* The policy runs as the caller, with the joining user's identity */
+		/*
+		 * The policy runs as the caller, with the joining user's identity
+		 * and the caller's own search_path: outside any SPI section.
+		 */
 		if (pg_proc_aclcheck(policy, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 			ereport(ERROR,
 					(errcode(RC_ERRCODE_FORBIDDEN),
@@ -348,7 +354,8 @@ CheckPolicySignature(Oid fn)
 }
 
 static RcPlan kind_upsert = {
-	"INSERT INTO roomcast.room_kinds (tenant_id, kind, policy) VALUES ($1, $2, $3::oid::regprocedure) "
+	"INSERT INTO roomcast.room_kinds (tenant_id, kind, policy) "
+	"VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regprocedure) "
 	"ON CONFLICT (tenant_id, kind) DO UPDATE SET policy = excluded.policy",
 	3, {UUIDOID, TEXTOID, OIDOID}
 };
@@ -378,7 +385,8 @@ register_room_kind(PG_FUNCTION_ARGS)
 }
 
 static RcPlan kind_delete = {
-	"DELETE FROM roomcast.room_kinds WHERE tenant_id = $1 AND kind = $2",
+	"DELETE FROM roomcast.room_kinds "
+	"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND kind OPERATOR(pg_catalog.=) $2",
 	2, {UUIDOID, TEXTOID}
 };
 

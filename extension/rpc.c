@@ -120,12 +120,15 @@ JsonbFromText(const char *s)
 
 static RcPlan socket_join = {
 	"INSERT INTO roomcast.socket_rooms (tenant_id, pid, room, user_id) VALUES ($1, $2, $3, $4) "
-	"ON CONFLICT (tenant_id, pid, room) DO UPDATE SET user_id = excluded.user_id, joined_at = now()",
+	"ON CONFLICT (tenant_id, pid, room) DO UPDATE SET user_id = excluded.user_id, "
+	"joined_at = pg_catalog.now()",
 	4, {UUIDOID, TEXTOID, TEXTOID, UUIDOID}
 };
 
 static RcPlan socket_leave = {
-	"DELETE FROM roomcast.socket_rooms WHERE tenant_id = $1 AND pid = $2 AND room = $3 AND user_id = $4",
+	"DELETE FROM roomcast.socket_rooms WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+	"AND pid OPERATOR(pg_catalog.=) $2 AND room OPERATOR(pg_catalog.=) $3 "
+	"AND user_id OPERATOR(pg_catalog.=) $4",
 	4, {UUIDOID, TEXTOID, TEXTOID, UUIDOID}
 };
 
@@ -140,6 +143,7 @@ RecordSocketRoom(Jsonb *args, const char *room, bool join)
 	RcIdentity	ident;
 	Datum		values[4];
 	RcSavedUser sw;
+	RcSpiSection spi;
 	size_t		len;
 
 	if (v == NULL)
@@ -157,11 +161,11 @@ RecordSocketRoom(Jsonb *args, const char *room, bool join)
 	values[1] = PointerGetDatum(cstring_to_text_with_len(v->val.string.val, len));
 	values[2] = PointerGetDatum(cstring_to_text(room));
 	values[3] = UUIDPGetDatum(&ident.user);
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(join ? &socket_join : &socket_leave, values, NULL, false, 0);
 	RcRestoreUser(&sw);
-	SPI_finish();
+	RcSpiFinish(&spi);
 }
 
 /* Run a built-in method; false when method is not one */
@@ -252,9 +256,11 @@ RunBuiltin(const char *method, Jsonb *args, Datum *result)
 }
 
 static RcPlan method_lookup = {
-	"SELECT fn::oid FROM roomcast.rpc_methods "
-	"WHERE tenant_id IN ($1, '00000000-0000-0000-0000-000000000000') AND method = $2 "
-	"ORDER BY tenant_id = '00000000-0000-0000-0000-000000000000' LIMIT 1",
+	"SELECT m.fn::pg_catalog.oid FROM roomcast.rpc_methods m "
+	"WHERE m.tenant_id OPERATOR(pg_catalog.=) "
+	"      ANY (ARRAY[$1, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid]) "
+	"  AND m.method OPERATOR(pg_catalog.=) $2 "
+	"ORDER BY m.tenant_id OPERATOR(pg_catalog.=) '00000000-0000-0000-0000-000000000000' LIMIT 1",
 	2, {UUIDOID, TEXTOID}
 };
 
@@ -265,12 +271,13 @@ LookupMethod(const char *method)
 	RcIdentity	ident;
 	Datum		values[2];
 	RcSavedUser sw;
+	RcSpiSection spi;
 	Oid			fn = InvalidOid;
 
 	RcIdentityRequire(&ident);
 	values[0] = UUIDPGetDatum(&ident.tenant);
 	values[1] = PointerGetDatum(cstring_to_text(method));
-	SPI_connect();
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&sw);
 	RcPlanExec(&method_lookup, values, NULL, true, 1);
 	RcRestoreUser(&sw);
@@ -280,7 +287,7 @@ LookupMethod(const char *method)
 
 		fn = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	SPI_finish();
+	RcSpiFinish(&spi);
 	return fn;
 }
 
@@ -322,6 +329,7 @@ rpc(PG_FUNCTION_ARGS)
 				 errmsg("rpc method \"%s\" not allowed", method),
 				 errdetail("The current role may not execute %s.", format_procedure(fn))));
 	{
+		/* Called as the caller, with its search_path: outside any SPI section */
 		LOCAL_FCINFO(call, 1);
 		FmgrInfo	flinfo;
 
@@ -359,13 +367,15 @@ CheckMethodSignature(Oid fn)
 }
 
 static RcPlan method_upsert = {
-	"INSERT INTO roomcast.rpc_methods (tenant_id, method, fn) VALUES ($1, $2, $3::oid::regprocedure) "
+	"INSERT INTO roomcast.rpc_methods (tenant_id, method, fn) "
+	"VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regprocedure) "
 	"ON CONFLICT (tenant_id, method) DO UPDATE SET fn = excluded.fn",
 	3, {UUIDOID, TEXTOID, OIDOID}
 };
 
 static RcPlan method_delete = {
-	"DELETE FROM roomcast.rpc_methods WHERE tenant_id = $1 AND method = $2",
+	"DELETE FROM roomcast.rpc_methods "
+	"WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND method OPERATOR(pg_catalog.=) $2",
 	2, {UUIDOID, TEXTOID}
 };
 

@@ -18,11 +18,11 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 #include "identity.h"
 #include "sessions.h"
 
 #include "access/xact.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -61,7 +61,7 @@ static const struct
 	"A refresh was attempted for a user who is disabled or no longer exists."},
 };
 
-/* Apply rec inside the current transaction and SPI connection */
+/* Apply rec inside the current transaction and pinned SPI section */
 static void
 ApplyRecord(const RcSecurityRecord *rec)
 {
@@ -77,11 +77,10 @@ ApplyRecord(const RcSecurityRecord *rec)
 		args[4] = CStringGetTextDatum(rec->fingerprint);
 	else
 		nulls[4] = 'n';
-	if (SPI_execute_with_args("INSERT INTO roomcast.security_events "
-							  "(tenant_id, user_id, kind, detail, fingerprint) "
-							  "VALUES ($1, $2, $3, $4, $5)",
-							  5, types, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert the security event");
+	RcSpiExec("INSERT INTO roomcast.security_events "
+			  "(tenant_id, user_id, kind, detail, fingerprint) "
+			  "VALUES ($1, $2, $3, $4, $5)",
+			  5, types, args, nulls, false, 0, SPI_OK_INSERT, "inserting the security event");
 
 	if (rec->revoke_family)
 	{
@@ -90,10 +89,10 @@ ApplyRecord(const RcSecurityRecord *rec)
 
 		rargs[0] = UUIDPGetDatum(&rec->tenant);
 		rargs[1] = UUIDPGetDatum(&rec->family);
-		if (SPI_execute_with_args("UPDATE roomcast.refresh_tokens SET revoked_at = now() "
-								  "WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL",
-								  2, rtypes, rargs, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not revoke the token family");
+		RcSpiExec("UPDATE roomcast.refresh_tokens SET revoked_at = pg_catalog.now() "
+				  "WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND family_id OPERATOR(pg_catalog.=) $2 "
+				  "AND revoked_at IS NULL",
+				  2, rtypes, rargs, NULL, false, 0, SPI_OK_UPDATE, "revoking the token family");
 	}
 	if (rec->kick)
 		RcNotifyKick(&rec->tenant, &rec->user, "refresh_token_reuse");
@@ -104,6 +103,7 @@ void
 RcSecurityWorkerMain(Datum arg)
 {
 	WorkerArgs	wa;
+	RcSpiSection spi;
 
 	memcpy(&wa, MyBgworkerEntry->bgw_extra, sizeof(wa));
 	BackgroundWorkerUnblockSignals();
@@ -111,11 +111,16 @@ RcSecurityWorkerMain(Datum arg)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	SPI_connect();
+	/*
+	 * The worker starts with the database's and the owner's default
+	 * settings, which a database owner may have set: the section pins
+	 * search_path whatever they say.
+	 */
+	RcSpiConnect(&spi);
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "roomcast: recording a security event");
 	ApplyRecord(&wa.rec);
-	SPI_finish();
+	RcSpiFinish(&spi);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);

@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 #include "identity.h"
 #include "sessions.h"
 #include "events.h"
@@ -23,7 +24,6 @@
 #include <openssl/sha.h>
 
 #include "commands/async.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "port.h"
 #include "utils/builtins.h"
@@ -51,7 +51,7 @@ typedef struct SessionUser
 	char	   *email;			/* NULL when none */
 } SessionUser;
 
-/* Copy s into the caller's memory context, so it outlives SPI_finish */
+/* Copy s into the caller's memory context, so it outlives RcSpiFinish */
 static char *
 SpiStrdup(const char *s)
 {
@@ -86,10 +86,9 @@ LookupUser(const pg_uuid_t *tenant, const pg_uuid_t *user)
 
 	args[0] = UUIDPGetDatum(tenant);
 	args[1] = UUIDPGetDatum(user);
-	if (SPI_execute_with_args("SELECT status = 'active', role, email FROM roomcast.users "
-							  "WHERE tenant_id = $1 AND id = $2",
-							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "user lookup failed");
+	RcSpiExec("SELECT u.status OPERATOR(pg_catalog.=) 'active', u.role, u.email FROM roomcast.users u "
+			  "WHERE u.tenant_id OPERATOR(pg_catalog.=) $1 AND u.id OPERATOR(pg_catalog.=) $2",
+			  2, types, args, NULL, true, 1, SPI_OK_SELECT, "user lookup");
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -160,11 +159,11 @@ InsertRefreshToken(const pg_uuid_t *tenant, const pg_uuid_t *user,
 	else
 		nulls[4] = 'n';
 	args[5] = Int32GetDatum(rc_refresh_ttl);
-	if (SPI_execute_with_args("INSERT INTO roomcast.refresh_tokens "
-							  "(tenant_id, user_id, family_id, token_hash, fingerprint, expires_at) "
-							  "VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
-							  6, types, args, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not store the refresh token");
+	RcSpiExec("INSERT INTO roomcast.refresh_tokens "
+			  "(tenant_id, user_id, family_id, token_hash, fingerprint, expires_at) "
+			  "VALUES ($1, $2, $3, $4, $5, pg_catalog.now() OPERATOR(pg_catalog.+) "
+			  "pg_catalog.make_interval(secs => $6))",
+			  6, types, args, nulls, false, 0, SPI_OK_INSERT, "storing the refresh token");
 }
 
 /* Sign an access token for user; returns it and its expiry in *exp */
@@ -269,6 +268,7 @@ roomcast_create_tenant(PG_FUNCTION_ARGS)
 	Oid			types[3] = {TEXTOID, TEXTOID, UUIDOID};
 	Datum		args[3];
 	RcSavedUser saved;
+	RcSpiSection spi;
 
 	RcRequireService("roomcast.create_tenant");
 	CheckNotNull(fcinfo, 0, "slug");
@@ -277,13 +277,12 @@ roomcast_create_tenant(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
 	args[2] = PG_GETARG_DATUM(2);
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO roomcast.tenants (slug, name, id) VALUES ($1, $2, $3)",
-							  3, types, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not create the tenant");
-	SPI_finish();
+	RcSpiExec("INSERT INTO roomcast.tenants (slug, name, id) VALUES ($1, $2, $3)",
+			  3, types, args, NULL, false, 0, SPI_OK_INSERT, "creating the tenant");
 	RcRestoreUser(&saved);
+	RcSpiFinish(&spi);
 	PG_RETURN_DATUM(args[2]);
 }
 
@@ -302,6 +301,7 @@ roomcast_issue_tokens(PG_FUNCTION_ARGS)
 	int64		exp;
 	SessionUser u;
 	RcSavedUser saved;
+	RcSpiSection spi;
 
 	RcRequireService("roomcast.issue_tokens");
 	CheckNotNull(fcinfo, 0, "tenant");
@@ -314,15 +314,15 @@ roomcast_issue_tokens(PG_FUNCTION_ARGS)
 	family.data[8] = (family.data[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
 
 	refresh = NewRefreshToken(hash);
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
-	SPI_connect();
 	u = LookupUser(tenant, user);
 	CheckSessionUser(&u);
 	InsertRefreshToken(tenant, user, &family, hash, fingerprint);
 	u.role = SpiStrdup(u.role);
 	u.email = SpiStrdup(u.email);
-	SPI_finish();
 	RcRestoreUser(&saved);
+	RcSpiFinish(&spi);
 
 	access = AccessToken(tenant, user, &u, &exp);
 	PG_RETURN_DATUM(TokensResult(access, exp, refresh));
@@ -361,6 +361,7 @@ roomcast_refresh(PG_FUNCTION_ARGS)
 	Oid			types[1] = {BYTEAOID};
 	Datum		args[1];
 	RcSavedUser saved;
+	RcSpiSection spi;
 	HeapTuple	tup;
 	TupleDesc	desc;
 	bool		isnull;
@@ -387,13 +388,13 @@ roomcast_refresh(PG_FUNCTION_ARGS)
 	args[0] = PointerGetDatum(hash_bytea);
 	new_refresh = NewRefreshToken(new_hash);	/* outside SPI: it must outlive it */
 
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT tenant_id, id, family_id, user_id, fingerprint, "
-							  "expires_at <= now(), rotated_at IS NOT NULL, revoked_at IS NOT NULL "
-							  "FROM roomcast.refresh_tokens WHERE token_hash = $1 FOR UPDATE",
-							  1, types, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "refresh token lookup failed");
+	RcSpiExec("SELECT r.tenant_id, r.id, r.family_id, r.user_id, r.fingerprint, "
+			  "r.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now(), "
+			  "r.rotated_at IS NOT NULL, r.revoked_at IS NOT NULL "
+			  "FROM roomcast.refresh_tokens r WHERE r.token_hash OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+			  1, types, args, NULL, false, 1, SPI_OK_SELECT, "refresh token lookup");
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_INVALID_TOKEN),
@@ -457,17 +458,16 @@ roomcast_refresh(PG_FUNCTION_ARGS)
 
 		rargs[0] = UUIDPGetDatum(&tenant);
 		rargs[1] = UUIDPGetDatum(&id);
-		if (SPI_execute_with_args("UPDATE roomcast.refresh_tokens "
-								  "SET rotated_at = now(), revoked_at = now() "
-								  "WHERE tenant_id = $1 AND id = $2",
-								  2, rtypes, rargs, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not rotate the refresh token");
+		RcSpiExec("UPDATE roomcast.refresh_tokens "
+				  "SET rotated_at = pg_catalog.now(), revoked_at = pg_catalog.now() "
+				  "WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+				  2, rtypes, rargs, NULL, false, 0, SPI_OK_UPDATE, "rotating the refresh token");
 	}
 	InsertRefreshToken(&tenant, &user, &family, new_hash, stored_fp);
 	u.role = SpiStrdup(u.role);
 	u.email = SpiStrdup(u.email);
-	SPI_finish();
 	RcRestoreUser(&saved);
+	RcSpiFinish(&spi);
 
 	access = AccessToken(&tenant, &user, &u, &exp);
 	PG_RETURN_DATUM(TokensResult(access, exp, new_refresh));
@@ -483,21 +483,22 @@ roomcast_revoke_sessions(PG_FUNCTION_ARGS)
 	Oid			types[2] = {UUIDOID, UUIDOID};
 	Datum		args[2];
 	RcSavedUser saved;
+	RcSpiSection spi;
 	uint64		revoked;
 
 	RcIdentityRequire(&id);
 	CheckMaySessionsOf(&id, user, "roomcast.revoke_sessions");
 	args[0] = UUIDPGetDatum(&id.tenant);
 	args[1] = UUIDPGetDatum(user);
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("UPDATE roomcast.refresh_tokens SET revoked_at = now() "
-							  "WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-							  2, types, args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not revoke the sessions");
+	RcSpiExec("UPDATE roomcast.refresh_tokens SET revoked_at = pg_catalog.now() "
+			  "WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2 "
+			  "AND revoked_at IS NULL",
+			  2, types, args, NULL, false, 0, SPI_OK_UPDATE, "revoking the sessions");
 	revoked = SPI_processed;
-	SPI_finish();
 	RcRestoreUser(&saved);
+	RcSpiFinish(&spi);
 
 	RcNotifyKick(&id.tenant, user, "revoked");
 	PG_RETURN_INT32((int32) revoked);
@@ -513,6 +514,7 @@ roomcast_refresh_from_sso(PG_FUNCTION_ARGS)
 	Oid			types[2] = {UUIDOID, UUIDOID};
 	Datum		args[2];
 	RcSavedUser saved;
+	RcSpiSection spi;
 	bool		valid = false;
 	SessionUser u;
 	char	   *access;
@@ -522,12 +524,11 @@ roomcast_refresh_from_sso(PG_FUNCTION_ARGS)
 	CheckMaySessionsOf(&id, user, "roomcast.refresh_from_sso");
 	args[0] = UUIDPGetDatum(&id.tenant);
 	args[1] = UUIDPGetDatum(user);
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT expires_at > now() FROM roomcast.sso_sessions "
-							  "WHERE tenant_id = $1 AND user_id = $2",
-							  2, types, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SSO session lookup failed");
+	RcSpiExec("SELECT s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now() FROM roomcast.sso_sessions s "
+			  "WHERE s.tenant_id OPERATOR(pg_catalog.=) $1 AND s.user_id OPERATOR(pg_catalog.=) $2",
+			  2, types, args, NULL, true, 1, SPI_OK_SELECT, "SSO session lookup");
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -543,8 +544,8 @@ roomcast_refresh_from_sso(PG_FUNCTION_ARGS)
 	CheckSessionUser(&u);
 	u.role = SpiStrdup(u.role);
 	u.email = SpiStrdup(u.email);
-	SPI_finish();
 	RcRestoreUser(&saved);
+	RcSpiFinish(&spi);
 
 	access = AccessToken(&id.tenant, user, &u, &exp);
 	PG_RETURN_DATUM(TokensResult(access, exp, NULL));

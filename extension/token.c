@@ -14,6 +14,7 @@
  *-------------------------------------------------------------------------
  */
 #include "roomcast.h"
+#include "rcspi.h"
 #include "identity.h"
 #include "token.h"
 #include "events.h"
@@ -22,7 +23,6 @@
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -123,6 +123,7 @@ LoadKeys(void)
 {
 	Oid			nsp = get_namespace_oid("roomcast", false);
 	RcSavedUser saved;
+	RcSpiSection spi;
 	uint64		i;
 	RcKey	   *keys;
 	int			nkeys;
@@ -131,12 +132,12 @@ LoadKeys(void)
 	if (!OidIsValid(rc_keys_relid))
 		elog(ERROR, "roomcast.signing_keys is missing");
 
+	RcSpiConnect(&spi);
 	RcBecomeOwner(&saved);
-	SPI_connect();
-	if (SPI_execute("SELECT kid, alg, secret, created_at, retired_at "
-					"FROM roomcast.signing_keys ORDER BY created_at DESC, kid",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read roomcast.signing_keys");
+	/* ORDER BY uses the types' default btree opclasses, not a name lookup */
+	RcSpiExec("SELECT k.kid, k.alg, k.secret, k.created_at, k.retired_at "
+			  "FROM roomcast.signing_keys k ORDER BY k.created_at DESC, k.kid",
+			  0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT, "reading roomcast.signing_keys");
 
 	nkeys = (int) SPI_processed;
 	keys = MemoryContextAllocZero(TopMemoryContext, sizeof(RcKey) * Max(nkeys, 1));
@@ -158,8 +159,8 @@ LoadKeys(void)
 		retired = SPI_getbinval(tup, desc, 5, &isnull);
 		keys[i].retired = isnull ? PG_INT64_MAX : TimestampToEpoch(DatumGetTimestampTz(retired));
 	}
-	SPI_finish();
 	RcRestoreUser(&saved);
+	RcSpiFinish(&spi);
 
 	if (rc_keys != NULL)
 	{
@@ -466,6 +467,7 @@ roomcast_add_signing_key(PG_FUNCTION_ARGS)
 	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	Oid			types[3] = {TEXTOID, BYTEAOID, TEXTOID};
 	Datum		args[3];
+	RcSpiSection spi;
 
 	if (rc_jwt_alg_from_name(alg) == 0)
 		ereport(ERROR,
@@ -482,11 +484,10 @@ roomcast_add_signing_key(PG_FUNCTION_ARGS)
 	args[0] = PointerGetDatum(kid);
 	args[1] = PointerGetDatum(secret);
 	args[2] = CStringGetTextDatum(alg);
-	SPI_connect();
-	if (SPI_execute_with_args("INSERT INTO roomcast.signing_keys (kid, secret, alg) "
-							  "VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert the signing key");
-	SPI_finish();
+	RcSpiConnect(&spi);
+	RcSpiExec("INSERT INTO roomcast.signing_keys (kid, secret, alg) VALUES ($1, $2, $3)",
+			  3, types, args, NULL, false, 0, SPI_OK_INSERT, "inserting the signing key");
+	RcSpiFinish(&spi);
 	PG_RETURN_VOID();
 }
 
@@ -499,15 +500,16 @@ roomcast_retire_signing_key(PG_FUNCTION_ARGS)
 	Oid			types[1] = {TEXTOID};
 	Datum		args[1];
 	uint64		found;
+	RcSpiSection spi;
 
 	args[0] = PointerGetDatum(kid);
-	SPI_connect();
-	if (SPI_execute_with_args("UPDATE roomcast.signing_keys "
-							  "SET retired_at = coalesce(retired_at, clock_timestamp()) "
-							  "WHERE kid = $1", 1, types, args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not retire the signing key");
+	RcSpiConnect(&spi);
+	RcSpiExec("UPDATE roomcast.signing_keys "
+			  "SET retired_at = COALESCE(retired_at, pg_catalog.clock_timestamp()) "
+			  "WHERE kid OPERATOR(pg_catalog.=) $1",
+			  1, types, args, NULL, false, 0, SPI_OK_UPDATE, "retiring the signing key");
 	found = SPI_processed;
-	SPI_finish();
+	RcSpiFinish(&spi);
 	if (found == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

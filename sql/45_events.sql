@@ -122,7 +122,8 @@ SELECT (roomcast.maintain() ? 'created') AS ran;
 SELECT count(*) FROM roomcast._events_partitions()
  WHERE day BETWEEN (now() AT TIME ZONE 'UTC')::date AND (now() AT TIME ZONE 'UTC')::date + 3;
 -- old partitions and rows, written directly by the superuser
-SELECT cardinality(roomcast._events_create_partitions(now() - interval '10 days', 4));
+-- five days: the "fresh" row below (6 days 23 hours ago) is on day -6 after 23:00 UTC
+SELECT cardinality(roomcast._events_create_partitions(now() - interval '10 days', 5));
 INSERT INTO roomcast.events (tenant_id, id, pos, room, nsp, event, data, created_at)
 SELECT '45000000-0000-0000-0000-00000000000c', -d, -d, 'tenant:45000000-0000-0000-0000-00000000000c', '/', 'old', '{}',
        now() - make_interval(days => d)

@@ -110,5 +110,18 @@ SELECT rel, key_column, key_type, kind, prepares, calls, stale
   FROM roomcast.loader_plans() WHERE rel = 'volumes'::regclass AND kind = 'many'
  ORDER BY key_type::text, key_column;
 
+-- The "=" is the key type's own (citext's, case-insensitive), found through the
+-- type, not through search_path: citext lives in a schema that is not on it.
+CREATE SCHEMA loaders_ext;
+CREATE EXTENSION citext SCHEMA loaders_ext;
+CREATE TABLE handles (h loaders_ext.citext PRIMARY KEY, n int);
+INSERT INTO handles VALUES ('Alice', 1), ('bob', 2);
+SELECT roomcast.load_many('handles', 'h', ARRAY['ALICE', 'Bob', 'carol']::loaders_ext.citext[]);
+-- text keys against a citext column: pg_catalog's text "=", case-sensitive
+SELECT roomcast.load_many('handles', 'h', ARRAY['ALICE', 'bob']::text[]);
+DROP TABLE handles;
+DROP EXTENSION citext;
+DROP SCHEMA loaders_ext;
+
 DROP SCHEMA loaders_t CASCADE;
 RESET search_path;

@@ -20,6 +20,7 @@ CREATE FUNCTION roomcast.isolation_report()
     RETURNS TABLE (table_name regclass, tenant_column name, rls_enabled boolean,
                    rls_forced boolean, has_policy boolean, problem text)
     LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT c.oid::regclass, a.attname, c.relrowsecurity, c.relforcerowsecurity,
            p.polname IS NOT NULL,
