@@ -129,7 +129,8 @@ BEGIN
     -- them only for a recovery window after a disconnect)
     DELETE FROM roomcast.socket_rooms WHERE joined_at < at - interval '1 day';
     RETURN jsonb_build_object('created', to_jsonb(created), 'dropped', to_jsonb(dropped),
-                              'deleted', deleted, 'cutoff', cutoff);
+                              'deleted', deleted, 'cutoff', cutoff,
+                              'jobs', roomcast._jobs_maintain(at));  -- 70_jobs.sql
 END
 $$;
 REVOKE ALL ON FUNCTION roomcast._maintain(timestamptz) FROM PUBLIC;
