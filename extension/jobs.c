@@ -235,7 +235,9 @@ static RcPlan dedupe_get = {
 static RcPlan position_plan = {
 	"SELECT pg_catalog.count(*)::pg_catalog.int4 FROM (SELECT 1 FROM roomcast.jobs j "
 	"WHERE j.status" EQ "'queued' AND j.kind" EQ "$1 AND (j.priority" GT "$2 "
-	"OR (j.priority" EQ "$2 AND j.seq" LT "$3)) LIMIT " CppAsString2(RC_JOB_POSITION_CAP) ") x",
+	"OR (j.priority" EQ "$2 AND j.seq" LT "$3)) "
+	/* the order of jobs_claim, so the scan stops after the cap */
+	"ORDER BY j.priority DESC, j.seq LIMIT " CppAsString2(RC_JOB_POSITION_CAP) ") x",
 	3, {TEXTOID, INT2OID, INT8OID}
 };
 

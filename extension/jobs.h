@@ -33,7 +33,7 @@
 #define RC_JOBS_CHANNEL "roomcast_jobs"
 
 /* Positions are counted up to this many jobs ahead (cost per enqueue) */
-#define RC_JOB_POSITION_CAP 1000
+#define RC_JOB_POSITION_CAP 100
 
 /* Priorities as stored: higher is claimed first */
 #define RC_JOB_LOW		0

@@ -168,14 +168,22 @@ JobRequeueExpired(TimestampTz now, int limit, int *failed)
 /*---- claim ----*/
 
 static RcPlan claim_plan = {
+	/*
+	 * Per kind, an ordered scan of jobs_claim that stops after n rows (a
+	 * "kind = ANY" scan could not return rows in index order in PG 15 and
+	 * would sort every queued job); then the best n over the kinds.
+	 */
 	"WITH c AS ("
-	"  SELECT j.tenant_id, j.id FROM roomcast.jobs j"
-	"   WHERE j.status" EQ "'queued' AND j.kind" EQ "ANY ($1) AND j.run_at" LE "$2"
-	"     AND NOT EXISTS (SELECT 1 FROM roomcast.job_rate r WHERE r.tenant_id" EQ "j.tenant_id"
-	"                      AND r.kind" EQ "j.kind AND r.minute" EQ "$5 AND r.claimed" GE "r.per_minute"
-	"                      AND r.per_minute OPERATOR(pg_catalog.>) 0)"
-	"   ORDER BY j.priority DESC, j.seq LIMIT $3 FOR UPDATE OF j SKIP LOCKED) "
-	"UPDATE roomcast.jobs j SET status = 'running', attempt = j.attempt OPERATOR(pg_catalog.+) 1,"
+	"  SELECT x.tenant_id, x.id FROM (SELECT DISTINCT k FROM pg_catalog.unnest($1::pg_catalog.text[]) k) kinds"
+	"  CROSS JOIN LATERAL ("
+	"    SELECT j.tenant_id, j.id, j.priority, j.seq FROM roomcast.jobs j"
+	"     WHERE j.status" EQ "'queued' AND j.kind" EQ "kinds.k AND j.run_at" LE "$2"
+	"       AND NOT EXISTS (SELECT 1 FROM roomcast.job_rate r WHERE r.tenant_id" EQ "j.tenant_id"
+	"                        AND r.kind" EQ "j.kind AND r.minute" EQ "$5 AND r.claimed" GE "r.per_minute"
+	"                        AND r.per_minute OPERATOR(pg_catalog.>) 0)"
+	"     ORDER BY j.priority DESC, j.seq LIMIT $3 FOR UPDATE OF j SKIP LOCKED) x"
+	"  ORDER BY x.priority DESC, x.seq LIMIT $3) "
+"UPDATE roomcast.jobs j SET status = 'running', attempt = j.attempt OPERATOR(pg_catalog.+) 1,"
 	"  lease_ms = $4, lease_until = $6, worker = $7, last_seq = -1, progress = 0 "
 	"  FROM c WHERE j.tenant_id" EQ "c.tenant_id AND j.id" EQ "c.id "
 	"RETURNING j.tenant_id, j.id, j.user_id, j.kind, j.priority, j.seq, j.attempt,"
