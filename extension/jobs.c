@@ -3,8 +3,7 @@
  * jobs.c
  *	  The job queue, requester side (SPEC §9): enqueue (with dedupe and the
  *	  result cache), cancel, job_status, set_job_limit, the jobs part of
- *	  maintain(), the rpc methods job:enqueue / job:cancel / job:status,
- *	  and the helpers jobworker.c shares (jobs.h).
+ *	  maintain(), and the helpers jobworker.c and jobrpc.c share (jobs.h).
  *
  *	  Tenancy. A requester sees only jobs of its identity's tenant, and
  *	  within it only its own (or all, as the tenant's admin or a service).
@@ -257,7 +256,7 @@ Position(const char *kind, int prio, int64 seq)
  * same dedupe key, or a job completed at once from the cache). Emits
  * job:queued (or job:completed for a cache hit) and wakes the workers.
  */
-static pg_uuid_t *
+pg_uuid_t *
 JobEnqueue(const RcIdentity *ident, text *kind_t, Jsonb *payload, text *priority, Jsonb *opts)
 {
 	char	   *kind = text_to_cstring(kind_t);
@@ -429,7 +428,7 @@ static RcPlan cancel_plan = {
 };
 
 /* Cancel a queued or running job of ident's; false when already finished */
-static bool
+bool
 JobCancel(const RcIdentity *ident, pg_uuid_t *id)
 {
 	RcSpiSection spi;
@@ -479,7 +478,7 @@ job_cancel(PG_FUNCTION_ARGS)
 }
 
 /* {id, kind, status, position, progress, attempt, maxAttempts, result | error, cached} as jsonb */
-static Datum
+Datum
 JobStatus(const RcIdentity *ident, pg_uuid_t *id)
 {
 	RcSpiSection spi;
@@ -638,109 +637,6 @@ jobs_maintain(PG_FUNCTION_ARGS)
 	out = psprintf("{\"requeued\":%d,\"failed\":%d,\"deleted\":%d,\"uncached\":%d}",
 				   requeued - failed, failed, deleted, uncached);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out)));
-}
-
-/*---- rpc methods ----*/
-
-/* The value of key in an args object, or NULL */
-static JsonbValue *
-Arg(Jsonb *args, const char *key)
-{
-	if (args == NULL || !JB_ROOT_IS_OBJECT(args) || JB_ROOT_IS_SCALAR(args))
-		return NULL;
-	return getKeyJsonValueFromContainer(&args->root, key, strlen(key), NULL);
-}
-
-/* A jsonb of one value taken from args */
-static Jsonb *
-ArgJsonb(JsonbValue *v)
-{
-	return JsonbValueToJsonb(v);
-}
-
-/* The job id of args {"id": "..."}, or 22023 */
-static pg_uuid_t *
-ArgJobId(Jsonb *args, const char *method)
-{
-	JsonbValue *v = Arg(args, "id");
-	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
-
-	if (v == NULL || v->type != jbvString || !RcUuidParse(v->val.string.val, v->val.string.len, id))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rpc %s needs a job id", method),
-				 errdetail("Pass {\"id\": \"<uuid>\"} in args.")));
-	return id;
-}
-
-/* True when kind is in the comma-separated roomcast.rpc_job_kinds ("*": any) */
-static bool
-RpcKindAllowed(const char *kind)
-{
-	char	   *list = pstrdup(rc_rpc_job_kinds ? rc_rpc_job_kinds : "");
-	char	   *save = NULL;
-
-	for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-		if (strcmp(tok, "*") == 0 || strcmp(tok, kind) == 0)
-			return true;
-	return false;
-}
-
-/* Run job:enqueue / job:cancel / job:status for a socket; false for other methods */
-bool
-RcJobRpc(const char *method, Jsonb *args, Datum *result)
-{
-	RcIdentity	ident;
-
-	if (strcmp(method, "job:enqueue") == 0)
-	{
-		JsonbValue *kind = Arg(args, "kind");
-		JsonbValue *payload = Arg(args, "payload");
-		JsonbValue *prio = Arg(args, "priority");
-		JsonbValue *opts = Arg(args, "opts");
-		char	   *k;
-		pg_uuid_t  *id;
-		char		idtext[RC_UUID_LEN + 1];
-
-		RcIdentityRequireUser(&ident);
-		if (kind == NULL || kind->type != jbvString)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rpc job:enqueue needs a string \"kind\""),
-					 errdetail("Pass {\"kind\": \"…\", \"payload\": {…}} in args.")));
-		if (prio != NULL && prio->type != jbvString)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rpc job:enqueue: \"priority\" must be a string")));
-		k = pnstrdup(kind->val.string.val, kind->val.string.len);
-		/* sockets enqueue only kinds the operator opened to them */
-		if (!RpcKindAllowed(k))
-			ereport(ERROR,
-					(errcode(RC_ERRCODE_FORBIDDEN),
-					 errmsg("job kind \"%.64s\" cannot be enqueued from a socket", k),
-					 errdetail("roomcast.rpc_job_kinds lists the kinds sockets may enqueue.")));
-		id = JobEnqueue(&ident, cstring_to_text(k),
-						payload ? ArgJsonb(payload) : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))),
-						prio ? cstring_to_text_with_len(prio->val.string.val, prio->val.string.len) : NULL,
-						opts ? ArgJsonb(opts) : NULL);
-		RcUuidFormat(id, idtext);
-		*result = DirectFunctionCall1(jsonb_in, CStringGetDatum(psprintf("{\"success\":true,\"id\":\"%s\"}", idtext)));
-	}
-	else if (strcmp(method, "job:cancel") == 0)
-	{
-		RcIdentityRequireUser(&ident);
-		*result = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-															   psprintf("{\"success\":true,\"cancelled\":%s}",
-																		JobCancel(&ident, ArgJobId(args, method)) ? "true" : "false")));
-	}
-	else if (strcmp(method, "job:status") == 0)
-	{
-		RcIdentityRequireUser(&ident);
-		*result = JobStatus(&ident, ArgJobId(args, method));
-	}
-	else
-		return false;
-	return true;
 }
 
 /* Define the job settings */

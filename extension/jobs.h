@@ -3,7 +3,7 @@
  * jobs.h
  *	  The job queue (SPEC §9): what jobs.c (requesters: enqueue, cancel,
  *	  status, limits, maintenance), jobworker.c (workers: claim, progress,
- *	  chunk, complete, fail) and the rpc gateway share.
+ *	  chunk, complete, fail) and jobrpc.c (the rpc methods) share.
  *
  *	  Every job table is read and written as the extension owner
  *	  (RcBecomeOwner) inside pinned SPI sections (rcspi.h), with explicit
@@ -74,6 +74,20 @@ extern void JobEmit(const pg_uuid_t *tenant, const pg_uuid_t *user,
  * section, acting as the owner. Returns how many; *failed how many failed.
  */
 extern int	JobRequeueExpired(TimestampTz now, int limit, int *failed);
+
+/*
+ * Queue a job for ident (kind, payload; priority and opts may be NULL);
+ * returns its id: new, the active job with the same dedupe key, or one
+ * completed at once from the cache. Raises 22023 / RC413 on bad input.
+ */
+extern pg_uuid_t *JobEnqueue(const RcIdentity *ident, text *kind, Jsonb *payload,
+							 text *priority, Jsonb *opts);
+
+/* Cancel ident's job (RC404 unless visible to ident); false when already finished */
+extern bool JobCancel(const RcIdentity *ident, pg_uuid_t *id);
+
+/* The job_status object of ident's job as a jsonb datum (RC404 unless visible) */
+extern Datum JobStatus(const RcIdentity *ident, pg_uuid_t *id);
 
 /* The C side of the rpc methods job:enqueue, job:cancel, job:status */
 extern bool RcJobRpc(const char *method, Jsonb *args, Datum *result);
