@@ -88,7 +88,8 @@ const st = (await admin.query(
 ok(st.n === JOBS && st.once === JOBS, 'the table agrees: every job completed, on its first attempt', st);
 const ev = (await admin.query(
 	`SELECT event, count(*)::int AS n FROM roomcast.events
-	  WHERE tenant_id = $1 AND event IN ('job:queued', 'job:started', 'job:completed') GROUP BY 1 ORDER BY 1`, [TA])).rows;
+	  WHERE tenant_id = $1 AND data->>'kind' = 'conc'
+	    AND event IN ('job:queued', 'job:started', 'job:completed') GROUP BY 1 ORDER BY 1`, [TA])).rows;
 ok(ev.length === 3 && ev.every((e) => e.n === JOBS / 2),
 	"tenant A's requester got job:queued, job:started and job:completed once per job; tenant B (service) none", ev);
 const evB = (await admin.query("SELECT count(*)::int AS n FROM roomcast.events WHERE tenant_id = $1 AND event LIKE 'job:%'", [TB])).rows[0].n;
