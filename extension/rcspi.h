@@ -36,7 +36,7 @@
 /* What every statement of the extension resolves its names in */
 #define RC_SPI_SEARCH_PATH "pg_catalog, roomcast, pg_temp"
 
-#define RC_PLAN_MAX_ARGS 10
+#define RC_PLAN_MAX_ARGS 12
 
 /* A pinned SPI section, from RcSpiConnect to RcSpiFinish */
 typedef struct RcSpiSection

@@ -29,6 +29,7 @@ _PG_init(void)
 	RcEventsInit();
 	RcLoaderInit();
 	RcSessionsInit();
+	RcJobsInit();
 
 	MarkGUCPrefixReserved("roomcast");
 }

@@ -25,6 +25,7 @@ extern void RcIdentityInit(void);
 extern void RcEventsInit(void);
 extern void RcLoaderInit(void);
 extern void RcSessionsInit(void);
+extern void RcJobsInit(void);
 
 /* The caller's user and security context, saved while acting as the owner */
 typedef struct RcSavedUser

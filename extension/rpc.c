@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "events.h"
 #include "inbox.h"
+#include "jobs.h"
 #include "rooms.h"
 #include "rcspi.h"
 
@@ -37,7 +38,8 @@
 
 /* Built-in methods; their names cannot be registered */
 static const char *const builtin_methods[] = {
-	"get_unread_count", "mark_read", "mark_all_read", "get_recent", "join", "leave", NULL
+	"get_unread_count", "mark_read", "mark_all_read", "get_recent", "join", "leave",
+	"job:enqueue", "job:cancel", "job:status", NULL
 };
 
 /* Raise RC413 unless method is a well-formed method name */
@@ -251,7 +253,7 @@ RunBuiltin(const char *method, Jsonb *args, Datum *result)
 		*result = JsonbFromText(buf.data);
 	}
 	else
-		return false;
+		return RcJobRpc(method, args, result);	/* job:* (jobs.c), else false */
 	return true;
 }
 

@@ -8,7 +8,9 @@
 --   * room kind 'case': a user may join tenant:{t}:case:{number} when the
 --     case with that number exists in the user's tenant (RLS decides);
 --   * the notifier's login role, a member of roomcast_notifier that may read
---     casework (under RLS) for the join policy and the casework rpc methods.
+--     casework (under RLS) for the join policy and the casework rpc methods;
+--   * the assistant panel: kind 'assistant' open to sockets, and the login
+--     role of its worker (examples/assistant/worker.py).
 \set ON_ERROR_STOP on
 BEGIN;
 
@@ -41,5 +43,15 @@ END $$;
 GRANT USAGE ON SCHEMA casework, demo TO roomcast_demo_notifier;
 GRANT SELECT ON ALL TABLES IN SCHEMA casework TO roomcast_demo_notifier;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA demo TO roomcast_demo_notifier;
+
+-- The assistant panel: sockets may enqueue jobs of kind 'assistant' (and no
+-- other), which examples/assistant/worker.py works as roomcast_demo_worker.
+ALTER DATABASE roomcast_demo SET roomcast.rpc_job_kinds = 'assistant';
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'roomcast_demo_worker') THEN
+        CREATE ROLE roomcast_demo_worker LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE roomcast_worker;
+    END IF;
+END $$;
 
 COMMIT;

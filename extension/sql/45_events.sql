@@ -136,7 +136,8 @@ BEGIN
     DELETE FROM roomcast.control_log WHERE created_at < cutoff;
     GET DIAGNOSTICS control_deleted = ROW_COUNT;
     RETURN jsonb_build_object('created', to_jsonb(created), 'dropped', to_jsonb(dropped),
-                              'deleted', deleted, 'cutoff', cutoff, 'control_deleted', control_deleted);
+                              'deleted', deleted, 'cutoff', cutoff, 'control_deleted', control_deleted,
+                              'jobs', roomcast._jobs_maintain(at));  -- 70_jobs.sql
 END
 $$;
 REVOKE ALL ON FUNCTION roomcast._maintain(timestamptz) FROM PUBLIC;

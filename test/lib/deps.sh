@@ -8,7 +8,7 @@
 RC_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libwebsockets-dev
  libhiredis-dev libjsmn-dev libuv1-dev libssl-dev postgresql-15-pgtap
  libtap-parser-sourcehandler-pgtap-perl redis-server nodejs npm chromium
- build-essential pkg-config libpq-dev"
+ build-essential pkg-config libpq-dev python3-psycopg"
 
 rc_deps_apt() {
 	local missing="" p

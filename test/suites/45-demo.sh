@@ -18,6 +18,8 @@ check "serves the page" 'curl -sf "$url" | grep -q "roomcast"'
 check "serves the socket.io-client bundle" 'curl -sf "${url}socket.io.min.js" | head -c 200 | grep -q "Socket.IO v4"'
 sleep 2
 check "the notifier is healthy with its database" 'curl -s "${url}healthz" | grep -q "\"db\":\"up\""'
+alog=$(grep -m1 -oE '/tmp/roomcast-demo\.[A-Za-z0-9]+/assistant\.log' "$log")
+check "the assistant panel's worker listens on roomcast_jobs" '[ -n "$alog" ] && grep -q "listening on roomcast_jobs" "$alog"'
 wait $demo
 status=$?
 check "exits 0 after RC_DEMO_SECONDS" '[ $status = 0 ]'

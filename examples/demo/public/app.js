@@ -244,6 +244,49 @@
     }),
   );
 
+  // ---- assistant: a job in the database queue, its reply streamed as job:chunk ----
+  let jobId = null;
+  let chunks = [];
+  function renderAnswer() {
+    $("answer").textContent = chunks.filter(Boolean).join("") || "…";
+  }
+  function jobState(text, running) {
+    $("job-state").textContent = text;
+    $("cancel-btn").disabled = !running;
+  }
+  $("ask-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const prompt = $("ask-input").value.trim();
+    if (!prompt) return;
+    chunks = [];
+    renderAnswer();
+    request(main, "job:enqueue", { kind: "assistant", payload: { prompt, words: 40 } }, "job:enqueue", (ack) => {
+      if (ack && ack.id) {
+        jobId = ack.id;
+        jobState("queued", true);
+      }
+    });
+  });
+  $("cancel-btn").addEventListener("click", () => {
+    if (jobId) request(main, "job:cancel", { id: jobId }, "job:cancel");
+  });
+  const mine = (d) => d && d.id === jobId;
+  main.on("job:queued", (d) => {
+    if (!mine(d)) return;
+    jobState(d.retry ? `retrying in ${d.retryInMs} ms (${d.error})` : `queued, position ${d.position}`, true);
+    if (d.retry) chunks = [];
+  });
+  main.on("job:started", (d) => mine(d) && jobState(`running (attempt ${d.attempt})`, true));
+  main.on("job:progress", (d) => mine(d) && jobState(`running, ${d.progress}%`, true));
+  main.on("job:chunk", (d) => {
+    if (!mine(d)) return;
+    chunks[d.seq] = d.text; // by seq: a chunk delivered twice is shown once
+    renderAnswer();
+  });
+  main.on("job:completed", (d) => mine(d) && jobState(d.cached ? "completed (cached)" : "completed", false));
+  main.on("job:failed", (d) => mine(d) && jobState(`failed: ${d.error}`, false));
+  main.on("job:cancelled", (d) => mine(d) && jobState("cancelled", false));
+
   let lastPoll = new Date().toISOString();
   function getRecent(what) {
     const since = lastPoll;
