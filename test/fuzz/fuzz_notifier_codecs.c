@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eio_codec.h"
-#include "http_codec.h"
-#include "sio_codec.h"
-#include "sio_json.h"
-#include "ws_codec.h"
+#include "codec/eio_codec.h"
+#include "codec/http_codec.h"
+#include "codec/sio_codec.h"
+#include "codec/sio_json.h"
+#include "codec/ws_codec.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "eio_codec.h"
-#include "http_codec.h"
-#include "sio_codec.h"
-#include "sio_json.h"
+#include "codec/eio_codec.h"
+#include "codec/http_codec.h"
+#include "codec/sio_codec.h"
+#include "codec/sio_json.h"
 #include "tap.h"
-#include "ws_codec.h"
+#include "codec/ws_codec.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 

@@ -3,7 +3,7 @@
  */
 #include <stdlib.h>
 
-#include "eio_codec.h"
+#include "codec/eio_codec.h"
 #include "tap.h"
 
 /* Decode a whole payload (copied, since decoding is in place) into a printable trace */

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "http_codec.h"
+#include "codec/http_codec.h"
 #include "tap.h"
 
 int

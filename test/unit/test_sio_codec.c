@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "sio_codec.h"
-#include "sio_json.h"
+#include "codec/sio_codec.h"
+#include "codec/sio_json.h"
 #include "tap.h"
 
 static int

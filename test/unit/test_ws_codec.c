@@ -1,7 +1,7 @@
 /*
  * test_ws_codec.c — WebSocket framing, UTF-8 validation and the accept key.
  */
-#include "ws_codec.h"
+#include "codec/ws_codec.h"
 #include "tap.h"
 
 int

@@ -1,0 +1,599 @@
+/*
+ * sio_sess.c — Socket.IO v5 session logic (see sio_sess.h).
+ *
+ * A client is created when an Engine.IO session opens at /socket.io/. Its
+ * packets are decoded by sio_codec; a malformed packet closes the whole
+ * Engine.IO session, as the reference server does. A binary packet waits for
+ * its attachments (binary Engine.IO messages) before it is dispatched.
+ *
+ * Lifecycle (the rule in net.h): a socket is freed (socket_gone first) only
+ * when its client disconnects it, the server disconnects or rejects it, or
+ * its Engine.IO session closes, and never from inside a send: sending to a
+ * failed or slow client only marks it, so callers walking rooms or queues
+ * of sockets may send freely.
+ */
+#include "session/sio_sess.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "codec/sio_codec.h"
+#include "codec/sio_json.h"
+
+struct sio_client
+{
+	eio_session *eio;
+	sio_socket *sockets;
+	char	   *pending;		/* binary packet waiting for attachments */
+	size_t		pending_len;
+	uint32_t	att_expected;
+	uint32_t	att_count;
+	size_t		att_bytes;
+	char	  **att;			/* attachments received so far */
+	size_t	   *att_len;
+};
+
+static const notifier_opts *sio_opts;
+static sio_hooks sio_hooks_g;
+static char **nsp_names;		/* configured namespaces */
+static size_t nsp_count;
+
+/* Split a comma-separated namespace list; names must start with '/' */
+static void
+parse_namespaces(const char *list)
+{
+	char	   *copy = strdup(list);
+	char	   *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+	{
+		while (*tok == ' ')
+			tok++;
+		if (*tok != '/')
+		{
+			log_warn("namespace \"%s\" ignored: a namespace starts with '/'", tok);
+			continue;
+		}
+		nsp_names = realloc(nsp_names, (nsp_count + 1) * sizeof(char *));
+		nsp_names[nsp_count++] = strdup(tok);
+	}
+	free(copy);
+}
+
+void
+sio_init(const notifier_opts *opts, const sio_hooks *hooks)
+{
+	sio_opts = opts;
+	if (hooks)
+		sio_hooks_g = *hooks;
+	parse_namespaces(opts->conformance ? "/,/custom" : opts->namespaces);
+}
+
+const char *
+sio_nsp_name(const sio_socket *sock)
+{
+	return nsp_names[sock->nsp];
+}
+
+/* A random Socket.IO socket id, 20 base64url characters */
+static void
+random_sid(char out[EIO_SID_LEN + 1])
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint8_t		raw[EIO_SID_LEN];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
+		abort();				/* the kernel always has entropy after boot */
+	for (int i = 0; i < EIO_SID_LEN; i++)
+		out[i] = alphabet[raw[i] & 63];
+	out[EIO_SID_LEN] = '\0';
+}
+
+/* Send one encoded Socket.IO packet as an Engine.IO message */
+static int
+send_packet(sio_client *cl, sio_type type, const char *nsp, int64_t id, uint32_t att,
+			const char *data, size_t len)
+{
+	buf			b = BUF_INIT;
+	int			rc;
+
+	if (sio_encode(&b, type, nsp, strlen(nsp), id, att, data, len) < 0)
+	{
+		buf_free(&b);
+		return -1;
+	}
+	rc = eio_send(cl->eio, EIO_MESSAGE, false, b.p, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static void
+drop_pending(sio_client *cl)
+{
+	for (uint32_t i = 0; i < cl->att_count; i++)
+		free(cl->att[i]);
+	free(cl->att);
+	free(cl->att_len);
+	free(cl->pending);
+	cl->att = NULL;
+	cl->att_len = NULL;
+	cl->pending = NULL;
+	cl->att_expected = cl->att_count = 0;
+	cl->att_bytes = 0;
+}
+
+void
+sio_on_open(eio_session *s)
+{
+	sio_client *cl = calloc(1, sizeof(*cl));
+
+	if (cl == NULL)
+	{
+		eio_close(s, "out of memory", 1011);
+		return;
+	}
+	cl->eio = s;
+	s->app = cl;
+	eio_set_connect_timeout(s, sio_opts->connect_timeout);
+}
+
+static void conf_auth_forget(sio_socket *sock);
+
+static void
+socket_free(sio_socket *sock)
+{
+	if (sio_opts->conformance)
+		conf_auth_forget(sock);
+	if (sock->state == SIO_S_CONNECTED)
+		metrics_g.sockets--;
+	if (sio_hooks_g.socket_gone)
+		sio_hooks_g.socket_gone(sock);
+	free(sock);
+}
+
+void
+sio_on_close(eio_session *s, const char *reason)
+{
+	sio_client *cl = s->app;
+
+	if (cl == NULL)
+		return;
+	log_debug("socket.io client %s closed: %s", s->sid, reason);
+	while (cl->sockets)
+	{
+		sio_socket *next = cl->sockets->next;
+
+		socket_free(cl->sockets);
+		cl->sockets = next;
+	}
+	drop_pending(cl);
+	free(cl);
+	s->app = NULL;
+}
+
+static sio_socket *
+find_socket(sio_client *cl, const char *nsp, size_t len)
+{
+	for (sio_socket *sock = cl->sockets; sock; sock = sock->next)
+		if (sio_nsp_eq(nsp, len, nsp_names[sock->nsp]))
+			return sock;
+	return NULL;
+}
+
+void
+sio_connect_accept(sio_socket *sock)
+{
+	char		reply[40];
+
+	if (sock->state == SIO_S_CONNECTED)
+		return;
+	sock->state = SIO_S_CONNECTED;
+	metrics_g.sockets++;
+	eio_set_connect_timeout(sock->client->eio, 0);
+	snprintf(reply, sizeof(reply), "{\"sid\":\"%s\"}", sock->sid);
+	send_packet(sock->client, SIO_CONNECT, nsp_names[sock->nsp], -1, 0, reply, strlen(reply));
+}
+
+void
+sio_connect_reject(sio_socket *sock, const char *data_json)
+{
+	sio_client *cl = sock->client;
+
+	send_packet(cl, SIO_CONNECT_ERROR, nsp_names[sock->nsp], -1, 0, data_json, strlen(data_json));
+	for (sio_socket **pp = &cl->sockets; *pp; pp = &(*pp)->next)
+		if (*pp == sock)
+		{
+			*pp = sock->next;
+			break;
+		}
+	socket_free(sock);
+}
+
+int
+sio_emit(sio_socket *sock, const char *args_json, size_t len)
+{
+	return send_packet(sock->client, SIO_EVENT, nsp_names[sock->nsp], -1, 0, args_json, len);
+}
+
+int
+sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len)
+{
+	return send_packet(sock->client, SIO_ACK, nsp_names[sock->nsp], id, 0, args_json, len);
+}
+
+int
+sio_nsp_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < nsp_count; i++)
+		if (sio_nsp_eq(name, len, nsp_names[i]))
+			return (int) i;
+	return -1;
+}
+
+int
+sio_send_packet(sio_socket *sock, const char *packet, size_t len)
+{
+	return eio_send(sock->client->eio, EIO_MESSAGE, false, packet, len);
+}
+
+void
+sio_disconnect(sio_socket *sock)
+{
+	sio_client *cl = sock->client;
+
+	send_packet(cl, SIO_DISCONNECT, nsp_names[sock->nsp], -1, 0, NULL, 0);
+	for (sio_socket **pp = &cl->sockets; *pp; pp = &(*pp)->next)
+		if (*pp == sock)
+		{
+			*pp = sock->next;
+			break;
+		}
+	socket_free(sock);
+}
+
+bool
+sio_socket_alive(const sio_socket *sock)
+{
+	const eio_session *s = sock->client->eio;
+
+	if (sock->state != SIO_S_CONNECTED || s->closed || s->slow)
+		return false;
+	return s->transport != EIO_T_WEBSOCKET || net_conn_alive(s->ws);
+}
+
+const char *
+sio_handshake_token(const sio_socket *sock)
+{
+	return sock->client->eio->hs_token;
+}
+
+/*---- conformance: the reference's socket.emit("auth", socket.handshake.auth) ----*/
+
+/*
+ * The reference server sends the CONNECT reply and the "auth" event in two
+ * event-loop turns (engine.io flushes its write buffer after the previous
+ * write completed), so a client reads them in two reads. The official test
+ * suite depends on that: it attaches its next listener only after the first
+ * message. We send "auth" CONF_AUTH_DELAY_MS after the reply, from a queue
+ * served by one timer.
+ */
+#define CONF_AUTH_DELAY_MS 20
+
+typedef struct conf_auth
+{
+	sio_socket *sock;
+	uint64_t	due;
+} conf_auth;
+
+static uv_timer_t conf_timer;
+static bool conf_timer_ready;
+static conf_auth *conf_queue;
+static size_t conf_len;
+static size_t conf_cap;
+
+static void
+conf_auth_send(sio_socket *sock)
+{
+	buf			ev = BUF_INIT;
+
+	buf_append_str(&ev, "[\"auth\",");
+	buf_append_str(&ev, sock->user);
+	buf_append_char(&ev, ']');
+	free(sock->user);
+	sock->user = NULL;
+	if (ev.p)
+		sio_emit(sock, ev.p, ev.len);
+	buf_free(&ev);
+}
+
+static void
+conf_timer_cb(uv_timer_t *t)
+{
+	uint64_t	now = uv_now(t->loop);
+	size_t		done = 0;
+
+	while (done < conf_len && conf_queue[done].due <= now)
+	{
+		sio_socket *sock = conf_queue[done++].sock;
+
+		if (sock)
+			conf_auth_send(sock);
+	}
+	memmove(conf_queue, conf_queue + done, (conf_len - done) * sizeof(conf_auth));
+	conf_len -= done;
+	if (conf_len)
+		uv_timer_start(&conf_timer, conf_timer_cb, conf_queue[0].due - now, 0);
+}
+
+static void
+conf_auth_queue(sio_socket *sock)
+{
+	uv_loop_t  *loop = sock->client->eio->timer.loop;
+
+	if (!conf_timer_ready)
+	{
+		uv_timer_init(loop, &conf_timer);
+		conf_timer_ready = true;
+	}
+	if (conf_len == conf_cap)
+	{
+		size_t		cap = conf_cap ? conf_cap * 2 : 64;
+		conf_auth  *q = realloc(conf_queue, cap * sizeof(*q));
+
+		if (q == NULL)
+		{
+			conf_auth_send(sock);
+			return;
+		}
+		conf_queue = q;
+		conf_cap = cap;
+	}
+	conf_queue[conf_len++] = (conf_auth) {sock, uv_now(loop) + CONF_AUTH_DELAY_MS};
+	if (conf_len == 1)
+		uv_timer_start(&conf_timer, conf_timer_cb, CONF_AUTH_DELAY_MS, 0);
+}
+
+/* A socket going away must not be served by the queue */
+static void
+conf_auth_forget(sio_socket *sock)
+{
+	for (size_t i = 0; i < conf_len; i++)
+		if (conf_queue[i].sock == sock)
+			conf_queue[i].sock = NULL;
+	free(sock->user);
+	sock->user = NULL;
+}
+
+/* CONNECT: refuse unknown namespaces; otherwise ask the hook */
+static void
+on_connect(sio_client *cl, const sio_packet *p)
+{
+	sio_socket *sock;
+	size_t		idx;
+
+	for (idx = 0; idx < nsp_count; idx++)
+		if (sio_nsp_eq(p->nsp, p->nsp_len, nsp_names[idx]))
+			break;
+	if (idx == nsp_count)
+	{
+		buf			b = BUF_INIT;
+		static const char err[] = "{\"message\":\"Invalid namespace\"}";
+
+		if (sio_encode(&b, SIO_CONNECT_ERROR, p->nsp, p->nsp_len, -1, 0, err, sizeof(err) - 1) == 0)
+			eio_send(cl->eio, EIO_MESSAGE, false, b.p, b.len);
+		buf_free(&b);
+		return;
+	}
+	if ((sock = find_socket(cl, p->nsp, p->nsp_len)) != NULL)
+	{
+		/* a second CONNECT to the same namespace: repeat the reply */
+		if (sock->state == SIO_S_CONNECTED)
+		{
+			sock->state = SIO_S_CONNECTING;
+			metrics_g.sockets--;
+			sio_connect_accept(sock);
+		}
+		return;
+	}
+	sock = calloc(1, sizeof(*sock));
+	if (sock == NULL)
+	{
+		eio_close(cl->eio, "out of memory", 1011);
+		return;
+	}
+	sock->client = cl;
+	sock->nsp = (uint16_t) idx;
+	random_sid(sock->sid);
+	sock->next = cl->sockets;
+	cl->sockets = sock;
+
+	if (sio_opts->conformance)
+	{
+		buf			auth = BUF_INIT;
+
+		sio_connect_accept(sock);
+		if (p->data)
+			sjson_compact(&auth, p->data, p->data_len);
+		else
+			buf_append_str(&auth, "{}");
+		sock->user = buf_cstr(&auth);
+		conf_auth_queue(sock);
+		return;
+	}
+	if (sio_hooks_g.connect)
+		sio_hooks_g.connect(sock, p->data, p->data_len);
+	else
+		sio_connect_accept(sock);
+}
+
+static void
+on_disconnect(sio_client *cl, const sio_packet *p)
+{
+	for (sio_socket **pp = &cl->sockets; *pp; pp = &(*pp)->next)
+		if (sio_nsp_eq(p->nsp, p->nsp_len, nsp_names[(*pp)->nsp]))
+		{
+			sio_socket *sock = *pp;
+
+			*pp = sock->next;
+			socket_free(sock);
+			return;
+		}
+}
+
+/*
+ * Dispatch an EVENT (with its attachments, if binary). Conformance mode
+ * reproduces the reference handlers on the main namespace: "message" is
+ * echoed as "message-back", "message-with-ack" is acknowledged with its
+ * arguments. Otherwise an event with an ack id gets an UNKNOWN_EVENT error
+ * until the RPC gateway (a later issue) handles it.
+ */
+static void
+on_event(sio_client *cl, sio_socket *sock, const sio_packet *p, char **att, size_t *att_len)
+{
+	bool		binary = p->type == SIO_BINARY_EVENT;
+	buf			b = BUF_INIT;
+
+	metrics_g.events_received++;
+	if (sio_opts->conformance && sock->nsp == 0)
+	{
+		if (p->name_len == 9 && memcmp(p->name, "\"message\"", 9) == 0)
+		{
+			buf_append_str(&b, "[\"message-back\"");
+			buf_append(&b, p->rest, p->rest_len);
+			send_packet(cl, binary ? SIO_BINARY_EVENT : SIO_EVENT, "/", -1, p->attachments, b.p, b.len);
+		}
+		else if (p->name_len == 18 && memcmp(p->name, "\"message-with-ack\"", 18) == 0 && p->id >= 0)
+		{
+			buf_append_char(&b, '[');
+			/* rest is `,a,b]` or `]` */
+			buf_append(&b, p->rest[0] == ',' ? p->rest + 1 : p->rest, p->rest[0] == ',' ? p->rest_len - 1 : p->rest_len);
+			send_packet(cl, binary ? SIO_BINARY_ACK : SIO_ACK, "/", p->id, p->attachments, b.p, b.len);
+		}
+		else
+			binary = false;		/* no handler: nothing is echoed */
+		if (binary && b.len)
+			for (uint32_t i = 0; i < p->attachments; i++)
+				eio_send(cl->eio, EIO_MESSAGE, true, att[i], att_len[i]);
+		buf_free(&b);
+		return;
+	}
+	if (sio_hooks_g.event && p->type == SIO_EVENT)
+	{
+		sio_hooks_g.event(sock, p);
+		return;
+	}
+	if (!sio_opts->conformance && p->id >= 0)
+	{
+		static const char err[] =
+		"[{\"error\":{\"code\":\"UNKNOWN_EVENT\",\"message\":\"no handler for this event\"}}]";
+
+		send_packet(cl, SIO_ACK, nsp_names[sock->nsp], p->id, 0, err, sizeof(err) - 1);
+	}
+}
+
+/* Dispatch a complete packet; attachments only for binary packets */
+static void
+dispatch(sio_client *cl, const sio_packet *p, char **att, size_t *att_len)
+{
+	sio_socket *sock;
+
+	if (p->type == SIO_CONNECT)
+	{
+		on_connect(cl, p);
+		return;
+	}
+	sock = find_socket(cl, p->nsp, p->nsp_len);
+	if (sock == NULL || sock->state != SIO_S_CONNECTED)
+		return;					/* the reference ignores packets for other namespaces */
+	switch (p->type)
+	{
+		case SIO_DISCONNECT:
+			on_disconnect(cl, p);
+			break;
+		case SIO_EVENT:
+		case SIO_BINARY_EVENT:
+			on_event(cl, sock, p, att, att_len);
+			break;
+		default:
+			break;				/* ACK (no server-side acks yet), CONNECT_ERROR: ignored */
+	}
+}
+
+void
+sio_on_message(eio_session *s, bool binary, const char *data, size_t len)
+{
+	sio_client *cl = s->app;
+	sio_packet	p;
+	int			rc;
+
+	if (cl == NULL)
+		return;
+	if (binary)
+	{
+		if (cl->pending == NULL)
+		{
+			log_debug("client %s: binary data without a binary packet", s->sid);
+			metrics_g.drops[DROP_MALFORMED]++;
+			eio_close(s, "parse error", 1000);
+			return;
+		}
+		if (cl->att_bytes + len > sio_opts->max_payload)
+		{
+			metrics_g.drops[DROP_TOO_BIG]++;
+			eio_close(s, "attachments over max-payload", 1009);
+			return;
+		}
+		cl->att[cl->att_count] = malloc(len ? len : 1);
+		if (cl->att[cl->att_count] == NULL)
+		{
+			eio_close(s, "out of memory", 1011);
+			return;
+		}
+		memcpy(cl->att[cl->att_count], data, len);
+		cl->att_len[cl->att_count++] = len;
+		cl->att_bytes += len;
+		if (cl->att_count < cl->att_expected)
+			return;
+		/* complete: re-decode the held packet (it still points into pending) */
+		sio_decode(cl->pending, cl->pending_len, &p);
+		dispatch(cl, &p, cl->att, cl->att_len);
+		if (s->app == cl)
+			drop_pending(cl);
+		return;
+	}
+	if (cl->pending)
+	{
+		/* a text packet while attachments are awaited: the reference errors */
+		metrics_g.drops[DROP_MALFORMED]++;
+		eio_close(s, "parse error", 1000);
+		return;
+	}
+	rc = sio_decode(data, len, &p);
+	if (rc != SIO_OK)
+	{
+		log_debug("client %s: malformed Socket.IO packet: %s", s->sid, sio_strerror(rc));
+		metrics_g.drops[DROP_MALFORMED]++;
+		eio_close(s, "parse error", 1000);
+		return;
+	}
+	if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0)
+	{
+		cl->pending = malloc(len);
+		cl->att = calloc(p.attachments, sizeof(char *));
+		cl->att_len = calloc(p.attachments, sizeof(size_t));
+		if (cl->pending == NULL || cl->att == NULL || cl->att_len == NULL)
+		{
+			eio_close(s, "out of memory", 1011);
+			return;
+		}
+		memcpy(cl->pending, data, len);
+		cl->pending_len = len;
+		cl->att_expected = p.attachments;
+		return;
+	}
+	dispatch(cl, &p, NULL, NULL);
+}

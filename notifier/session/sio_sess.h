@@ -1,0 +1,106 @@
+/*
+ * sio_sess.h — Socket.IO v5 on top of an Engine.IO session: namespaces,
+ * CONNECT (with the auth payload, through a pluggable hook), DISCONNECT,
+ * events, acks, binary attachments, the connect timeout, and the
+ * conformance handlers of the official test suite's reference server.
+ */
+#ifndef RC_NOTIFIER_SIO_SESS_H
+#define RC_NOTIFIER_SIO_SESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session/eio_sess.h"
+#include "base/opts.h"
+
+typedef struct sio_client sio_client;
+
+typedef enum sio_socket_state
+{
+	SIO_S_CONNECTING = 0,		/* CONNECT received, waiting for the hook */
+	SIO_S_CONNECTED
+} sio_socket_state;
+
+/* One namespace of one client */
+typedef struct sio_socket
+{
+	struct sio_socket *next;	/* the client's sockets */
+	sio_client *client;
+	void	   *user;			/* owned by the connect hook (auth, rooms: later issues) */
+	uint16_t	nsp;			/* index into the configured namespaces */
+	uint8_t		state;			/* sio_socket_state */
+	char		sid[EIO_SID_LEN + 1];
+} sio_socket;
+
+/*
+ * Called for every CONNECT to a configured namespace, with the auth payload
+ * (JSON object text, or NULL). It must eventually call sio_connect_accept()
+ * or sio_connect_reject() for sock (possibly later, from another callback);
+ * if the client goes away first, sio_socket_gone is called instead.
+ * Without a hook every CONNECT is accepted.
+ */
+typedef struct sio_packet sio_packet;
+
+typedef struct sio_hooks
+{
+	void		(*connect) (sio_socket *sock, const char *auth, size_t auth_len);
+	void		(*socket_gone) (sio_socket *sock);
+	/* a (non-binary) EVENT on a connected socket; NULL: UNKNOWN_EVENT acks */
+	void		(*event) (sio_socket *sock, const sio_packet *p);
+} sio_hooks;
+
+void		sio_init(const notifier_opts *opts, const sio_hooks *hooks);
+
+/* Engine.IO → Socket.IO: session opened, message, session closed */
+void		sio_on_open(eio_session *s);
+void		sio_on_message(eio_session *s, bool binary, const char *data, size_t len);
+void		sio_on_close(eio_session *s, const char *reason);
+
+/* Finish a pending CONNECT */
+void		sio_connect_accept(sio_socket *sock);
+void		sio_connect_reject(sio_socket *sock, const char *data_json);
+
+/*
+ * Emit an event to one socket: args_json is the JSON array of the event
+ * name and arguments. Returns 0 or -1 (the client was closed as too slow).
+ */
+int			sio_emit(sio_socket *sock, const char *args_json, size_t len);
+
+/* Acknowledge ack id of sock with args_json, the JSON array of the ack arguments */
+int			sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len);
+
+/* The namespace name of a socket */
+const char *sio_nsp_name(const sio_socket *sock);
+
+/* Index of the configured namespace name[0..len) (as sio_socket.nsp), or -1 */
+int			sio_nsp_index(const char *name, size_t len);
+
+/*
+ * Send an already encoded Socket.IO packet (from sio_encode) to one socket's
+ * client, so a packet for many sockets is encoded once. 0, or -1 when the
+ * client is closed or too slow (it is then closed from a timer, never from
+ * under the caller).
+ */
+int			sio_send_packet(sio_socket *sock, const char *packet, size_t len);
+
+/*
+ * Disconnect one socket from the server side: the client gets a DISCONNECT
+ * packet for its namespace (socket.io-client: "io server disconnect") and
+ * sock is freed (socket_gone is called) before this returns.
+ */
+void		sio_disconnect(sio_socket *sock);
+
+/*
+ * True while sock can still be sent to: connected, its session open and not
+ * a slow consumer, its transport not failed. A module that keeps a socket
+ * across callbacks (an rpc reply, a queued emit) still learns of its end
+ * through sio_hooks.socket_gone, which is never called from inside a send
+ * (the lifecycle rule in net.h); this says whether sending is worth it.
+ */
+bool		sio_socket_alive(const sio_socket *sock);
+
+/* The token of the Engine.IO handshake (Bearer header or ?token=), or NULL */
+const char *sio_handshake_token(const sio_socket *sock);
+
+#endif
