@@ -8,6 +8,8 @@
  * extension's tests would prove nothing.
  *
  *   rc_san_canary_heap(n int)   writes one byte past a malloc(n) block
+ *   rc_san_canary_palloc(n int) writes one byte past a palloc(n) chunk
+ *                               (caught only through rc_san_palloc.c)
  *   rc_san_canary_ub(n int)     overflows a signed int (n + INT_MAX)
  */
 #include "postgres.h"
@@ -20,6 +22,7 @@
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(rc_san_canary_heap);
+PG_FUNCTION_INFO_V1(rc_san_canary_palloc);
 PG_FUNCTION_INFO_V1(rc_san_canary_ub);
 
 /* SQL function: rc_san_canary_heap(n int) returns int — heap-buffer-overflow */
@@ -31,6 +34,18 @@ rc_san_canary_heap(PG_FUNCTION_ARGS)
 
 	p[n] = 1;
 	free((void *) p);
+	PG_RETURN_INT32(n);
+}
+
+/* SQL function: rc_san_canary_palloc(n int) returns int — past a palloc chunk */
+Datum
+rc_san_canary_palloc(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	volatile char *p = palloc(n);
+
+	p[n] = 1;
+	pfree((void *) p);
 	PG_RETURN_INT32(n);
 }
 

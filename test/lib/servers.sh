@@ -102,13 +102,15 @@ rc_servers_stop() {
 
 #---- a second, instrumented PostgreSQL (suite 22-extension-asan) ----
 
-# rc_san_install DEST CFLAGS: build the extension with CFLAGS added (PGXS
-# COPT, which also reaches the link) from a copy of the sources in DEST.src,
-# so the normal build and its objects are not touched, and install it with
-# `make install DESTDIR=DEST` into a fresh copy of the system PostgreSQL.
-# Only the extension is built (no notifier). Sets RC_SAN_BIN, RC_SAN_SRC.
+# rc_san_install DEST CFLAGS [EXTRA_C [LDFLAGS_SL]]: build the extension
+# with CFLAGS added (PGXS COPT, which also reaches the link) from a copy of
+# the sources in DEST.src, so the normal build and its objects are not
+# touched, and install it with `make install DESTDIR=DEST` into a fresh copy
+# of the system PostgreSQL. EXTRA_C is one more C file linked into the
+# module, LDFLAGS_SL more flags for its link. Only the extension is built
+# (no notifier). Sets RC_SAN_BIN, RC_SAN_SRC.
 rc_san_install() {
-	local dest=$1 cflags=$2 sysbin sysshare src="$1.src"
+	local dest=$1 cflags=$2 extra=${3:-} ldflags=${4:-} sysbin sysshare src="$1.src"
 	sysbin=$(pg_config --bindir) || return 1
 	sysshare=$(pg_config --sharedir)
 	mkdir -p "$dest$(dirname "$(dirname "$sysbin")")" "$dest$(dirname "$sysshare")" "$src" &&
@@ -117,7 +119,8 @@ rc_san_install() {
 	# what the PGXS build and pg_regress read; not build/ (objects), not notifier/
 	(cd "$RC_ROOT" && cp -a Makefile extension common sql expected "$src/") || return 1
 	find "$src" \( -name '*.o' -o -name '*.so' -o -name '*.bc' \) -delete
-	nice make -C "$src" -s -j2 COPT="$cflags" >"$dest.build.log" 2>&1 &&
+	[ -z "$extra" ] || cp "$extra" "$src/extension/" || return 1
+	nice make -C "$src" -s -j2 COPT="$cflags" LDFLAGS_SL="$ldflags" >"$dest.build.log" 2>&1 &&
 		make -C "$src" -s install DESTDIR="$dest" >>"$dest.build.log" 2>&1 ||
 		{ tail -30 "$dest.build.log"; return 1; }
 	RC_SAN_BIN="$dest$sysbin"

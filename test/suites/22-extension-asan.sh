@@ -2,16 +2,18 @@
 # inside a real PostgreSQL backend (issue 8, docs/security-sanitizers.md).
 #
 # Builds extension/ + common/ (the PGXS module) with SAN_FLAGS from a copy of
-# the sources into a second temp install (rc_san_install), starts a second
-# private cluster from it with the gcc ASan and UBSan runtimes preloaded
-# (PostgreSQL forks without exec, so every backend inherits them), then runs
-# the pg_regress scripts of sql/ and the pgTAP files of test/pgtap/ against
-# it. Any sanitizer report (log files under $san/log/) or backend crash in
-# the server log fails the suite and is printed. Last, two canary functions
-# (test/asan/rc_san_canary.c) that overflow a heap block and a signed int
-# must each produce a report there: otherwise the sanitizers were not
-# active and the clean result above proves nothing.
-# Skipped when gcc's libasan is missing. About 2-3 minutes on 2 cores.
+# the sources into a second temp install (rc_san_install), with every palloc
+# of the extension given an ASan redzone (test/asan/rc_san_palloc.c), starts
+# a second private cluster from it with gcc's ASan and UBSan runtimes
+# preloaded (PostgreSQL forks without exec, so every backend inherits them),
+# then runs the pg_regress scripts of sql/ and the pgTAP files of
+# test/pgtap/ against it. Any sanitizer report (ASan's log files under
+# $san/reports/, UBSan's lines in the server log) or backend crash fails the
+# suite and is printed. Last, three canary functions
+# (test/asan/rc_san_canary.c) that overflow a malloc block, a palloc chunk
+# and a signed int must each produce a report: otherwise the sanitizers were
+# not active and the clean result above proves nothing.
+# Skipped when gcc's libasan is missing. About a minute on 2 cores.
 cd "$RC_ROOT" || exit 1
 . test/lib/servers.sh
 
@@ -29,14 +31,18 @@ status=0
 
 # ---- build and install ----
 start=$SECONDS
-if ! rc_san_install "$san/install" "$SAN_FLAGS" >&2; then
+# test/asan/rc_san_palloc.c gives each palloc of the extension an ASan redzone
+wrap=palloc,palloc0,palloc_extended,MemoryContextAlloc,MemoryContextAllocZero
+wrap=$wrap,MemoryContextAllocExtended,repalloc
+if ! rc_san_install "$san/install" "$SAN_FLAGS" test/asan/rc_san_palloc.c \
+	"$(echo ",$wrap" | sed "s/,/ -Wl,--wrap=/g")" >&2; then
 	echo "not ok - asan: building the extension with $SAN_FLAGS"
 	exit 1
 fi
 so="$("$RC_SAN_BIN/pg_config" --pkglibdir)/roomcast.so"
 if nm -D "$so" 2>/dev/null | grep -q '__asan_report' &&
-	nm -D "$so" | grep -q '__ubsan_handle'; then
-	echo "ok - asan: roomcast.so built with ASan and UBSan in $((SECONDS - start))s"
+	nm -D "$so" | grep -q '__ubsan_handle' && nm -D "$so" | grep -q '__wrap_palloc'; then
+	echo "ok - asan: roomcast.so built with ASan, UBSan and palloc redzones in $((SECONDS - start))s"
 else
 	echo "not ok - asan: $so has no ASan/UBSan instrumentation"
 	exit 1
@@ -127,10 +133,12 @@ fi
 # ---- canaries: a real bug must be reported where we look ----
 canary="$("$RC_SAN_BIN/pg_config" --pkglibdir)/rc_san_canary.so"
 if gcc -shared -fPIC $SAN_FLAGS -I"$(pg_config --includedir-server)" \
-	test/asan/rc_san_canary.c -o "$canary" >&2; then
+	test/asan/rc_san_canary.c test/asan/rc_san_palloc.c \
+	$(echo ",$wrap" | sed "s/,/ -Wl,--wrap=/g") -o "$canary" >&2; then
 	psql -X -q -c "CREATE FUNCTION rc_san_canary_heap(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" \
+		-c "CREATE FUNCTION rc_san_canary_palloc(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" \
 		-c "CREATE FUNCTION rc_san_canary_ub(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" >&2
-	for kind in heap:heap-buffer-overflow ub:'signed integer overflow'; do
+	for kind in heap:heap-buffer-overflow palloc:use-after-poison ub:'signed integer overflow'; do
 		fn=rc_san_canary_${kind%%:*}
 		want=${kind#*:}
 		rm -f "$san"/reports/*
