@@ -36,6 +36,13 @@ for src in test/fuzz/fuzz_*.c; do
 		status=1
 	elif [ $rc = 0 ] && [ -n "$runs" ]; then
 		echo "ok - fuzz: $t ran $runs inputs in ${seconds}s without a finding"
+		case "$t" in
+		fuzz_http_pipeline) what="pipelined and partial HTTP requests, split at random points" area=notifier/http ;;
+		fuzz_ws_stream) what="WebSocket frame streams, fragments, split at random points" area=notifier/websocket ;;
+		fuzz_notifier_codecs) what="Socket.IO, Engine.IO, WebSocket, HTTP and JSON codec input" area=notifier/codecs ;;
+		*) what="${t#fuzz_} input" area=common/${t#fuzz_} ;;
+		esac
+		echo "# SECURITY|$area|$runs fuzzed $what (ASan+UBSan)|no crash, no property violated"
 	else
 		echo "not ok - fuzz: $t (exit $rc)"
 		grep -A30 'ERROR\|SUMMARY' "$log" | head -60 >&2
