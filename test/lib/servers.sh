@@ -134,16 +134,14 @@ rc_san_install() {
 # in BIN; the server (and every backend it forks) gets the VAR=VALUE
 # environment, e.g. LD_PRELOAD of a sanitizer runtime. Prints the port.
 rc_pg_start_private() {
-	local dir=$1 bin=$2 port
+	local dir=$1 bin=$2 port attempt
 	shift 2
 	mkdir -p "$dir/data" "$dir/sock" "$dir/log"
 	[ "$(id -u)" = 0 ] && chown "$RC_PG_OSUSER" "$dir/data" "$dir/sock" "$dir/log"
 	rc_as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
 		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-	port=$(rc_free_port)
 	cat >>"$dir/data/postgresql.conf" <<-CONF
 		listen_addresses = '127.0.0.1'
-		port = $port
 		unix_socket_directories = '$dir/sock'
 		max_connections = 50
 		fsync = off
@@ -153,8 +151,16 @@ rc_pg_start_private() {
 		log_min_messages = warning
 		log_line_prefix = '%m [%p] %q%u@%d '
 	CONF
-	rc_as_pg env "$@" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" -w -t 120 start \
-		>/dev/null || { tail -20 "$dir/log/postgres.log" >&2; return 1; }
+	# a port found free can be taken before the server binds it (other test
+	# runs on the machine): try a few
+	for attempt in 1 2 3; do
+		port=$(rc_free_port)
+		echo "port = $port" >>"$dir/data/postgresql.conf"
+		rc_as_pg env "$@" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" -w -t 120 start \
+			>/dev/null && break
+		grep -q 'Address already in use' "$dir/log/postgres.log" && [ $attempt -lt 3 ] ||
+			{ tail -20 "$dir/log/postgres.log" >&2; return 1; }
+	done
 	echo "$port"
 }
 
