@@ -143,9 +143,13 @@ if gcc -shared -fPIC $SAN_FLAGS -I"$(pg_config --includedir-server)" \
 		want=${kind#*:}
 		rm -f "$san"/reports/*
 		: >"$san/pg/log/postgres.log"
-		psql -X -q -c "SELECT $fn(24)" >/dev/null 2>&1
-		# the postmaster restarts after the crash; wait until it accepts again
-		for _ in $(seq 60); do psql -X -q -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
+		# call until the report appears: after the previous canary's crash the
+		# server refuses connections until its restart has finished
+		for _ in $(seq 60); do
+			psql -X -q -c "SELECT $fn(24)" >/dev/null 2>&1
+			cat "$san"/reports/* "$san/pg/log/postgres.log" 2>/dev/null | grep -q -- "$want" && break
+			sleep 0.5
+		done
 		if cat "$san"/reports/* "$san/pg/log/postgres.log" 2>/dev/null | grep -q -- "$want"; then
 			echo "ok - asan: canary $fn is reported as $want"
 		else
