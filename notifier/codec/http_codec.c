@@ -168,7 +168,7 @@ http_query_get(http_str query, const char *name, http_str *value)
 {
 	size_t		nlen = strlen(name);
 	const char *p = query.p;
-	const char *e = query.p + query.len;
+	const char *e = query.p ? query.p + query.len : NULL;	/* no query: p is NULL, and NULL + 0 is UB */
 
 	while (p && p < e)
 	{

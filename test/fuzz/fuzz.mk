@@ -1,9 +1,12 @@
-# test/fuzz/fuzz.mk — libFuzzer targets for common/ (included by the top
-# Makefile). `make fuzz` builds build/fuzz/fuzz_{json,base64url,jwt} with
-# clang, ASan and UBSan; common/ is compiled once, instrumented, into
-# build/fuzz/common/. Run one with e.g.
+# test/fuzz/fuzz.mk — libFuzzer targets (included by the top Makefile).
+# `make fuzz` builds build/fuzz/fuzz_<target> for every test/fuzz/fuzz_*.c
+# with clang, ASan and UBSan: the common/ targets link common/, compiled once,
+# instrumented, into build/fuzz/common/; the notifier targets (rules below and
+# fuzz_notifier_codecs in notifier/notifier.mk) compile the codec they test.
+# Each target keeps its corpus in test/fuzz/corpus/<target>/. Run one with e.g.
 #   build/fuzz/fuzz_jwt -max_total_time=60 build/fuzz/corpus-jwt test/fuzz/corpus/jwt
-# (the first directory collects new inputs; the seeds stay untouched).
+# (the first directory collects new inputs; the kept corpus stays untouched).
+# docs/fuzzing.md says how the kept corpus is grown and minimized.
 
 FUZZ_CC      ?= clang
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -21,3 +24,14 @@ $(BUILD)/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_COMMON)
 
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)
+
+# Notifier transport codecs fed pipelined and partial input (no libuv, no I/O).
+FUZZ_NOTIFIER_CFLAGS = $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Inotifier
+
+$(BUILD)/fuzz/fuzz_http_pipeline: test/fuzz/fuzz_http_pipeline.c notifier/http_codec.c notifier/http_codec.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/http_codec.c -o $@
+
+$(BUILD)/fuzz/fuzz_ws_stream: test/fuzz/fuzz_ws_stream.c notifier/ws_codec.c notifier/ws_codec.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/ws_codec.c -o $@ -lcrypto

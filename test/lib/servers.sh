@@ -117,3 +117,74 @@ rc_servers_stop() {
 		rc_as_pg "$RC_PG_BIN/pg_ctl" -D "$RC_PGDATA" -m immediate -w stop >/dev/null 2>&1
 	fi
 }
+
+#---- a second, instrumented PostgreSQL (suite 22-extension-asan) ----
+
+# rc_san_install DEST CFLAGS [EXTRA_C [LDFLAGS_SL]]: build the extension
+# with CFLAGS added (PGXS COPT, which also reaches the link) from a copy of
+# the sources in DEST.src, so the normal build and its objects are not
+# touched, and install it with `make install DESTDIR=DEST` into a fresh copy
+# of the system PostgreSQL. EXTRA_C is one more C file linked into the
+# module, LDFLAGS_SL more flags for its link. Only the extension is built
+# (no notifier). Sets RC_SAN_BIN, RC_SAN_SRC.
+rc_san_install() {
+	local dest=$1 cflags=$2 extra=${3:-} ldflags=${4:-} sysbin sysshare src="$1.src"
+	sysbin=$(pg_config --bindir) || return 1
+	sysshare=$(pg_config --sharedir)
+	mkdir -p "$dest$(dirname "$(dirname "$sysbin")")" "$dest$(dirname "$sysshare")" "$src" &&
+		cp -a "$(dirname "$sysbin")" "$dest$(dirname "$(dirname "$sysbin")")/" &&
+		cp -a "$sysshare" "$dest$(dirname "$sysshare")/" || return 1
+	# what the PGXS build and pg_regress read; not build/ (objects), not notifier/
+	(cd "$RC_ROOT" && cp -a Makefile extension common sql expected "$src/") || return 1
+	find "$src" \( -name '*.o' -o -name '*.so' -o -name '*.bc' \) -delete
+	[ -z "$extra" ] || cp "$extra" "$src/extension/" || return 1
+	nice make -C "$src" -s -j2 COPT="$cflags" LDFLAGS_SL="$ldflags" >"$dest.build.log" 2>&1 &&
+		make -C "$src" -s install DESTDIR="$dest" >>"$dest.build.log" 2>&1 ||
+		{ tail -30 "$dest.build.log"; return 1; }
+	RC_SAN_BIN="$dest$sysbin"
+	RC_SAN_SRC="$src"
+	chmod -R a+rX "$dest" "$src"
+	export RC_SAN_BIN RC_SAN_SRC
+}
+
+# rc_pg_start_private DIR BIN [VAR=VALUE...]: initdb and start another
+# private cluster under DIR (data/, sock/, log/postgres.log) from the binaries
+# in BIN; the server (and every backend it forks) gets the VAR=VALUE
+# environment, e.g. LD_PRELOAD of a sanitizer runtime. Prints the port.
+rc_pg_start_private() {
+	local dir=$1 bin=$2 port attempt
+	shift 2
+	mkdir -p "$dir/data" "$dir/sock" "$dir/log"
+	[ "$(id -u)" = 0 ] && chown "$RC_PG_OSUSER" "$dir/data" "$dir/sock" "$dir/log"
+	rc_as_pg "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+		>"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+	cat >>"$dir/data/postgresql.conf" <<-CONF
+		listen_addresses = '127.0.0.1'
+		unix_socket_directories = '$dir/sock'
+		max_connections = 50
+		fsync = off
+		synchronous_commit = off
+		full_page_writes = off
+		shared_buffers = 64MB
+		log_min_messages = warning
+		log_line_prefix = '%m [%p] %q%u@%d '
+	CONF
+	# a port found free can be taken before the server binds it (other test
+	# runs on the machine): try a few
+	for attempt in 1 2 3; do
+		port=$(rc_free_port)
+		echo "port = $port" >>"$dir/data/postgresql.conf"
+		rc_as_pg env "$@" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" -w -t 120 start \
+			>/dev/null && break
+		grep -q 'Address already in use' "$dir/log/postgres.log" && [ $attempt -lt 3 ] ||
+			{ tail -20 "$dir/log/postgres.log" >&2; return 1; }
+	done
+	echo "$port"
+}
+
+# rc_pg_stop_private DIR BIN: stop a cluster started by rc_pg_start_private.
+rc_pg_stop_private() {
+	[ -f "$1/data/postmaster.pid" ] &&
+		rc_as_pg "$2/pg_ctl" -D "$1/data" -m fast -w -t 60 stop >/dev/null 2>&1
+	return 0
+}
