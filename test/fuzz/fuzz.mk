@@ -28,10 +28,10 @@ fuzz: $(FUZZ_BINS)
 # Notifier transport codecs fed pipelined and partial input (no libuv, no I/O).
 FUZZ_NOTIFIER_CFLAGS = $(FUZZ_CFLAGS) -Wall -Wextra -Werror -Inotifier
 
-$(BUILD)/fuzz/fuzz_http_pipeline: test/fuzz/fuzz_http_pipeline.c notifier/http_codec.c notifier/http_codec.h
+$(BUILD)/fuzz/fuzz_http_pipeline: test/fuzz/fuzz_http_pipeline.c notifier/codec/http_codec.c notifier/codec/http_codec.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/http_codec.c -o $@
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/codec/http_codec.c -o $@
 
-$(BUILD)/fuzz/fuzz_ws_stream: test/fuzz/fuzz_ws_stream.c notifier/ws_codec.c notifier/ws_codec.h
+$(BUILD)/fuzz/fuzz_ws_stream: test/fuzz/fuzz_ws_stream.c notifier/codec/ws_codec.c notifier/codec/ws_codec.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/ws_codec.c -o $@ -lcrypto
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/codec/ws_codec.c -o $@ -lcrypto

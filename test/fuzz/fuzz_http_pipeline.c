@@ -33,7 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_codec.h"
+#include "codec/http_codec.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
