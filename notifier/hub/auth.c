@@ -386,4 +386,8 @@ auth_on_socket_gone(sio_socket *sock)
 	sock->user = NULL;
 }
 
-const sio_hooks auth_hooks = {auth_on_connect, auth_on_socket_gone, rpc_on_event};
+const sio_hooks auth_hooks = {
+	.connect = auth_on_connect,
+	.socket_gone = auth_on_socket_gone,
+	.event = rpc_on_event,
+};
