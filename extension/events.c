@@ -97,7 +97,7 @@ static TimestampTz partitions_until = 0;	/* log partitions exist up to here */
 static bool
 CheckNspGuc(char **newval, void **extra, GucSource source)
 {
-	if (*newval == NULL || !RcNspValid(*newval, strlen(*newval)))
+	if (*newval == NULL || !rc_nsp_valid(*newval, strlen(*newval)))
 	{
 		GUC_check_errdetail("A namespace matches /[A-Za-z0-9_.-]{0,63}.");
 		return false;
