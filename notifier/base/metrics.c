@@ -42,7 +42,7 @@ metrics_observe_rpc_latency(int64_t latency_ms)
 	metrics_g.rpc_latency_count++;
 }
 
-/* The client-request metrics (rpc_pool.c, rpc.c) */
+/* The client-request metrics (rpc_pool.c, rpc_client.c) */
 static void
 metrics_render_rpc(buf *out)
 {

@@ -20,7 +20,7 @@
 #include "base/metrics.h"
 #include "rc_json.h"
 #include "rc_room.h"
-#include "hub/rpc.h"
+#include "hub/rpc_client.h"
 
 static auth_key *auth_keys;
 static size_t auth_nkeys;

@@ -53,7 +53,7 @@ typedef enum db_state
 } db_state;
 
 /*
- * The row of roomcast.notifier_read (extension/sql/46_control.sql, RETURNS
+ * The row of roomcast.notifier_read (extension/ddl/46_control.ddl.sql, RETURNS
  * TABLE): its columns, named once here; db_read_sql selects them in this
  * order. A control row has room NULL and its message in data.
  */

@@ -17,7 +17,7 @@
 #include "rc_json.h"
 #include "rc_room.h"
 #include "rc_uuid.h"
-#include "hub/rooms.h"
+#include "hub/room_map.h"
 #include "codec/sio_codec.h"
 #include "session/sio_sess.h"
 

@@ -21,7 +21,7 @@
 #include "transport/http_static.h"
 #include "base/log.h"
 #include "transport/net.h"
-#include "hub/rpc.h"
+#include "hub/rpc_client.h"
 #include "base/opts.h"
 #include "session/sio_sess.h"
 

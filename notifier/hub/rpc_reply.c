@@ -13,7 +13,7 @@
 #include "base/metrics.h"
 #include "rc_json.h"
 #include "rc_room.h"
-#include "hub/rooms.h"
+#include "hub/room_map.h"
 
 /* Milliseconds since the Unix epoch */
 static long long

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rpc.c
+ * rpc_gateway.c
  *	  The RPC gateway (SPEC §5): roomcast.rpc(token, method, args) verifies
  *	  the token, sets the identity and runs a built-in or a registered
  *	  method; register_method / unregister_method manage the registry
