@@ -1,6 +1,7 @@
 /*
- * metrics.c — Prometheus text rendering of metrics_g (see metrics.h).
- * Later issues add deliveries, latency histograms and auth failures here.
+ * metrics.c — Prometheus text rendering of metrics_g (see metrics.h): the
+ * transport's counters, deliveries, the database listener, client requests
+ * and the latency histograms.
  */
 #include "base/metrics.h"
 
