@@ -150,7 +150,10 @@ test("forged events, offsets, kicks, keys and a hint flood from a plain role cha
   assert.deepEqual(A2.events.filter((e) => e[0] === "real").map((e) => e[1].n), real);
   // coalescing: the hints were many, the reads few
   assert.ok(hints >= flood + 20000, `hints counted: ${hints}`);
-  assert.ok(reads <= 200 + 21 + 50, `reads stay coalesced: ${reads} reads for ${hints} hints`);
+  // Without coalescing there would be one read per hint. How many hints share
+  // a read depends on timing (a loaded machine reads more often), so the bound
+  // is a ratio, not the ~271 reads seen on an idle machine.
+  assert.ok(reads <= hints / 20, `reads stay coalesced: ${reads} reads for ${hints} hints`);
   security(`${hints} hints (a 20000 burst + 200 transactions of 100) while 101 real events commit`,
     `${reads} log reads; all real events delivered once in pos order; RSS ${rss0} kB -> ${rss1} kB`);
   assert.ok(rss1 - rss0 < 16 * 1024, `RSS grew ${rss1 - rss0} kB`);

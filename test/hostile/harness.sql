@@ -89,6 +89,9 @@ BEGIN
             WHEN arg = 'entity_id' THEN harness.lit('1', 'pg_catalog.text')
             WHEN arg = 'order_by' THEN harness.lit('id DESC', 'pg_catalog.text')
             WHEN arg = 'role' THEN harness.lit('service', 'pg_catalog.text')
+            WHEN arg = 'priority' THEN harness.lit('high', 'pg_catalog.text')
+            WHEN arg = 'error' THEN harness.lit('boom', 'pg_catalog.text')
+            WHEN arg = 'text' THEN harness.lit('a chunk', 'pg_catalog.text')
             END
         WHEN 'name'::regtype THEN CASE
             WHEN arg = 'tenant_column' THEN harness.lit('tenant_id', 'pg_catalog.name')
@@ -99,6 +102,8 @@ BEGIN
             WHEN arg = 'user_id' THEN harness.lit(u, 'pg_catalog.uuid')
             WHEN arg = 'id' AND fn = 'create_tenant' THEN harness.lit(harness.val('new_tenant' || p), 'pg_catalog.uuid')
             WHEN arg = 'before' THEN 'NULL::pg_catalog.uuid'
+            WHEN arg = 'id' AND fn IN ('cancel', 'job_status', 'progress', 'chunk', 'complete', 'fail', 'act_for_job')
+                THEN harness.lit(harness.val('job'), 'pg_catalog.uuid')
             END
         WHEN 'uuid[]'::regtype THEN CASE
             WHEN arg = 'user_ids' THEN 'ARRAY[' || harness.lit(u, 'pg_catalog.uuid') || ']'
@@ -106,12 +111,14 @@ BEGIN
             END
         WHEN 'text[]'::regtype THEN CASE
             WHEN arg = 'rooms' THEN 'ARRAY[' || harness.lit('tenant:' || t || ':doc:d1', 'pg_catalog.text') || ']'
+            WHEN arg = 'kinds' THEN 'ARRAY[' || harness.lit('hostile', 'pg_catalog.text') || ']'
             WHEN arg = 'parts' THEN 'VARIADIC ARRAY[' || harness.lit('a', 'pg_catalog.text') || ', '
                                     || harness.lit('b:c', 'pg_catalog.text') || ']'
             END
         WHEN 'jsonb'::regtype THEN CASE
             WHEN arg = 'claims' THEN harness.lit(format('{"sub":"%s","tenantId":"%s","role":"member"}', u, t), 'pg_catalog.jsonb')
-            WHEN arg IN ('data', 'payload') THEN harness.lit('{"a":1}', 'pg_catalog.jsonb')
+            WHEN arg IN ('data', 'payload', 'result') THEN harness.lit('{"a":1}', 'pg_catalog.jsonb')
+            WHEN arg = 'opts' THEN harness.lit('{"dedupe_key":"h"}', 'pg_catalog.jsonb')
             WHEN arg = 'args' THEN harness.lit('{"kind":"doc","id":"d1","pid":"hostilepid"}', 'pg_catalog.jsonb')
             END
         WHEN 'anyarray'::regtype THEN 'ARRAY[1::pg_catalog.int4, 2::pg_catalog.int4]'
@@ -124,11 +131,16 @@ BEGIN
         WHEN 'integer'::regtype THEN CASE
             WHEN arg IN ('lim', 'per_key_limit') THEN '10::pg_catalog.int4'
             WHEN arg = 'days' THEN '1::pg_catalog.int4'
+            WHEN arg IN ('n', 'seq') THEN '1::pg_catalog.int4'
+            WHEN arg = 'pct' THEN '50::pg_catalog.int4'
+            WHEN arg = 'per_minute' THEN '30::pg_catalog.int4'
             END
         WHEN 'bigint'::regtype THEN CASE
             WHEN arg = 'after_pos' THEN '0::pg_catalog.int8'
             WHEN arg = 'pos' THEN '1::pg_catalog.int8'
+            WHEN arg = 'after_control' THEN '0::pg_catalog.int8'
             END
+        WHEN 'boolean'::regtype THEN 'true::pg_catalog.bool'
         WHEN 'timestamptz'::regtype THEN CASE
             WHEN arg = 'at' THEN harness.lit(now()::text, 'pg_catalog.timestamptz')
             WHEN arg = 'since' THEN 'NULL::pg_catalog.timestamptz'

@@ -5,10 +5,10 @@
 # older than test/package-lock.json. Needs root on a machine that lacks a
 # package; prints what it installs.
 
-RC_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libwebsockets-dev
- libhiredis-dev libjsmn-dev libuv1-dev libssl-dev postgresql-15-pgtap
- libtap-parser-sourcehandler-pgtap-perl redis-server nodejs npm chromium
- build-essential pkg-config libpq-dev python3-psycopg"
+# Only what is used; README.md ("What gets installed, and why") says what each is for.
+RC_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libuv1-dev
+ libssl-dev libpq-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+ redis-server nodejs npm build-essential pkg-config clang python3-psycopg"
 
 rc_deps_apt() {
 	local missing="" p

@@ -56,6 +56,7 @@ SELECT roomcast.register_method('hostile_echo', 'harness.method_ok(jsonb)');
 SELECT roomcast.send_in_app('$U', 'note', 'first');
 SELECT roomcast.send_in_app('$U', 'note', 'second');
 SELECT roomcast.emit('tenant:$T:doc:d1', 'seed', '{}');
+SELECT roomcast.enqueue('hostile', '{"q":1}');
 INSERT INTO roomcast.sso_sessions (tenant_id, user_id, expires_at) VALUES ('$T', '$U', now() + interval '1 day');
 INSERT INTO roomcast.socket_rooms (tenant_id, pid, room, user_id) VALUES ('$T', 'hostilepid', 'tenant:$T:doc:d1', '$U');
 COMMIT;
@@ -63,7 +64,8 @@ SELECT roomcast.issue_tokens('$T', '$U') IS NOT NULL;
 INSERT INTO harness.vals VALUES
     ('tenant', '$T'), ('user', '$U'),
     ('access', roomcast.sign('{"sub":"$U","tenantId":"$T","role":"member"}', '1 hour')),
-    ('notification', (SELECT id::text FROM roomcast.notifications ORDER BY id LIMIT 1));
+    ('notification', (SELECT id::text FROM roomcast.notifications ORDER BY id LIMIT 1)),
+    ('job', (SELECT id::text FROM roomcast.jobs ORDER BY created_at LIMIT 1));
 SQL
 nfuncs=$(su -c "SELECT count(*) FROM pg_proc WHERE pronamespace = 'roomcast'::regnamespace")
 echo "# planted $planted hostile objects in schema evil; $nfuncs functions in schema roomcast" >&2
@@ -77,7 +79,7 @@ declare -A pass_first=(
 pass_roles=(
 	[1]=""
 	[2]=""
-	[3]="GRANT roomcast_service, roomcast_notifier TO rc_hostile;"
+	[3]="GRANT roomcast_service, roomcast_notifier, roomcast_worker TO rc_hostile;"
 )
 # the session's own path is hostile at COMMIT too (the commit-time event flush)
 for p in 1 2 3; do
@@ -114,7 +116,7 @@ SQL
 	fi
 done
 echo "# pass 3 returned for: $(grep -cE '\|ok$' "$RC_TMP/hostile-pass3.out") calls" >&2
-su -c "REVOKE roomcast_service, roomcast_notifier FROM rc_hostile" >&2
+su -c "REVOKE roomcast_service, roomcast_notifier, roomcast_worker FROM rc_hostile" >&2
 
 # ---- what ran ----
 ran=$(su -c "SELECT coalesce(string_agg(o.what || ' x' || s.last_value, '; ' ORDER BY o.n), '')
