@@ -10,7 +10,7 @@
 #
 # Layout (SPEC §8): extension/ is the PGXS module, common/ is linked into both
 # programs, notifier/notifier.mk builds the daemon. The extension's install
-# script is assembled from extension/sql/NN_*.sql fragments, in name order, so
+# script is assembled from extension/ddl/NN_*.ddl.sql fragments, in name order, so
 # each subsystem keeps its DDL next to its C file.
 
 EXTVERSION   = 0.1.0
@@ -22,7 +22,7 @@ COMMON_SRCS  = $(sort $(wildcard common/*.c))
 OBJS         = $(EXT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o)
 DATA         = extension/roomcast.control $(wildcard extension/roomcast--*--*.sql)
 DATA_built   = extension/roomcast--$(EXTVERSION).sql
-SQL_PARTS    = $(sort $(wildcard extension/sql/*.sql))
+SQL_PARTS    = $(sort $(wildcard extension/ddl/*.ddl.sql))
 PG_CPPFLAGS  = -Icommon -Iextension
 PG_CFLAGS    = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 SHLIB_LINK   = -lcrypto

@@ -14,6 +14,7 @@
 
 #include "rc_base64url.h"
 #include "rc_hmac.h"
+#include "rc_uuid.h"
 
 /* Decoded header bytes we accept (a real header is well under 200) */
 #define RC_JWT_MAX_HEADER	1024
@@ -570,49 +571,4 @@ rc_secure_equal(const void *a, const void *b, size_t n)
 	for (i = 0; i < n; i++)
 		d |= x[i] ^ y[i];
 	return d == 0;
-}
-
-static int
-rc_hex_lower(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c;
-	if (c >= 'a' && c <= 'f')
-		return c;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 'a';
-	return -1;
-}
-
-/*
- * Parse exactly 36 characters of 8-4-4-4-12 hex UUID text (either case)
- * into lowercase out (NUL-terminated). False, with out unspecified, for
- * anything else (braces, "urn:uuid:", missing hyphens, other lengths).
- */
-bool
-rc_uuid_normalize(const char *s, size_t len, char out[37])
-{
-	size_t		i;
-
-	if (s == NULL || len != 36)
-		return false;
-	for (i = 0; i < 36; i++)
-	{
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-		{
-			if (s[i] != '-')
-				return false;
-			out[i] = '-';
-		}
-		else
-		{
-			int			c = rc_hex_lower(s[i]);
-
-			if (c < 0)
-				return false;
-			out[i] = (char) c;
-		}
-	}
-	out[36] = '\0';
-	return true;
 }

@@ -148,7 +148,4 @@ long		rc_jwt_sign_len(rc_jwt_alg alg, const char *kid, size_t payload_len);
 /* True if the n bytes of a and b are equal; time independent of content */
 bool		rc_secure_equal(const void *a, const void *b, size_t n);
 
-/* Parse canonical 8-4-4-4-12 UUID text (any case) into lowercase out[37] */
-bool		rc_uuid_normalize(const char *s, size_t len, char out[37]);
-
 #endif

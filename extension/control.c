@@ -209,7 +209,7 @@ TupleText(HeapTuple tuple, TupleDesc desc, const char *name)
  * AFTER ROW trigger on roomcast.users (DELETE; UPDATE that disables a user
  * or changes its key) and roomcast.tenants (DELETE): log the kick that
  * disconnects that user's, or that tenant's, open sockets on every
- * notifier (SPEC §7). The WHEN clauses in 46_control.sql choose the rows;
+ * notifier (SPEC §7). The WHEN clauses in 46_control.ddl.sql choose the rows;
  * this only writes the message of the old row. Nothing runs as the owner
  * here: the entry is written at pre-commit by FlushControl.
  */

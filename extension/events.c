@@ -6,7 +6,7 @@
  *	  to the durable log roomcast.events, and one content-free hint goes
  *	  out on NOTIFY channel roomcast. The hint carries no tenant, room or
  *	  data: notifiers read what is new from the log (roomcast.notifier_read,
- *	  46_control.sql), which no application role can write, so a forged
+ *	  46_control.ddl.sql), which no application role can write, so a forged
  *	  NOTIFY delivers nothing and a LISTENing role learns nothing.
  *
  *	  Commit order. In the XACT_EVENT_PRE_COMMIT callback we take the lock
@@ -97,7 +97,7 @@ static TimestampTz partitions_until = 0;	/* log partitions exist up to here */
 static bool
 CheckNspGuc(char **newval, void **extra, GucSource source)
 {
-	if (*newval == NULL || !RcNspValid(*newval, strlen(*newval)))
+	if (*newval == NULL || !rc_nsp_valid(*newval, strlen(*newval)))
 	{
 		GUC_check_errdetail("A namespace matches /[A-Za-z0-9_.-]{0,63}.");
 		return false;

@@ -39,66 +39,18 @@
 static char *rc_identity_setting = NULL;	/* "tenant/user/role" or "" */
 static char *rc_claims_setting = NULL;	/* JSON object text or "" */
 
-/* Format a uuid as canonical lowercase text into buf[37] */
+/* Format a uuid as canonical lowercase text into buf[37] (common/rc_uuid.c) */
 void
 RcUuidFormat(const pg_uuid_t *uuid, char *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	int			i,
-				j = 0;
-
-	for (i = 0; i < UUID_LEN; i++)
-	{
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[j++] = '-';
-		buf[j++] = hex[uuid->data[i] >> 4];
-		buf[j++] = hex[uuid->data[i] & 0xF];
-	}
-	buf[j] = '\0';
+	rc_uuid_format(uuid->data, buf);
 }
 
-/* Value of a hex digit, or -1 */
-static inline int
-HexValue(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parse canonical 8-4-4-4-12 uuid text (any case); false when not a uuid */
+/* Parse canonical 8-4-4-4-12 uuid text (any case); false when not a uuid (common/rc_uuid.c) */
 bool
 RcUuidParse(const char *text, size_t len, pg_uuid_t *out)
 {
-	int			i = 0;
-	size_t		pos = 0;
-
-	if (len != RC_UUID_LEN)
-		return false;
-	while (pos < len)
-	{
-		int			hi,
-					lo;
-
-		if (pos == 8 || pos == 13 || pos == 18 || pos == 23)
-		{
-			if (text[pos] != '-')
-				return false;
-			pos++;
-			continue;
-		}
-		hi = HexValue(text[pos]);
-		lo = HexValue(text[pos + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out->data[i++] = (unsigned char) ((hi << 4) | lo);
-		pos += 2;
-	}
-	return i == UUID_LEN;
+	return rc_uuid_parse(text, len, false, out->data);
 }
 
 /*

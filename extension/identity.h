@@ -18,8 +18,10 @@
 #include "postgres.h"
 #include "utils/uuid.h"
 
+#include "rc_uuid.h"
+
 /* Characters of a uuid in canonical text form (8-4-4-4-12) */
-#define RC_UUID_LEN 36
+#define RC_UUID_LEN RC_UUID_TEXT_LEN
 
 typedef struct RcIdentity
 {

@@ -182,7 +182,7 @@ CheckSendArgs(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("notification type and title must not be null")));
 	type = PG_GETARG_TEXT_PP(1);
-	if (!RcEventNameValid(VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type)))
+	if (!rc_event_name_valid(VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type)))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed notification type \"%s\"", text_to_cstring(type)),

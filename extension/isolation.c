@@ -3,7 +3,7 @@
  * isolation.c
  *	  Tenant isolation for application tables: protect() and unprotect().
  *	  (isolation_report() is a query over the catalogs, in
- *	  sql/30_isolation.sql.)
+ *	  extension/ddl/30_isolation.ddl.sql.)
  *
  *	  protect() runs its DDL as the caller, so only the table's owner (or
  *	  a superuser) can protect or unprotect a table.

@@ -3,7 +3,7 @@
  * jobrpc.c
  *	  The job queue's rpc methods (SPEC §9), built into roomcast.rpc:
  *	  job:enqueue {kind, payload, priority?, opts?}, job:cancel {id},
- *	  job:status {id}. rpc.c calls RcJobRpc for a method it does not know.
+ *	  job:status {id}. rpc_gateway.c calls RcJobRpc for a method it does not know.
  *
  *	  Sockets enqueue only the kinds listed in roomcast.rpc_job_kinds: a
  *	  worker trusts the payloads of its kinds, which otherwise only the

@@ -4,7 +4,7 @@
  *	  The job queue, worker side (SPEC §9): claim, progress, chunk,
  *	  complete, fail, act_for_job, and the lease expiry maintain() and
  *	  claim() share. Callable by members of roomcast_worker (grants in
- *	  70_jobs.sql).
+ *	  70_jobs.ddl.sql).
  *
  *	  Claiming. One statement picks due queued jobs of the kinds in
  *	  "priority, then age" order from the partial index jobs_claim with

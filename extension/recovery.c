@@ -99,18 +99,14 @@ JoinedRooms(const RcIdentity *ident, text *pid, int *n)
 }
 
 /*
- * Ask the policy of room tenant:{t}:{kind}:{id} again: true when the
- * current user may still join it, false when it refuses (RC404) or the
- * name no longer parses (RC413); any other error propagates. The policy
+ * Ask the policy of room tenant:{t}:{kind}:{id} (parsed) again: true when
+ * the current user may still join it, false when it refuses (RC404) or the
+ * kind or id is refused (RC413); any other error propagates. The policy
  * runs as the caller, with the caller's search_path: no section is open.
  */
 static bool
-MayStillJoin(const char *room, size_t prefix_len)
+MayStillJoin(const rc_room *room)
 {
-	const char *kind = room + prefix_len;
-	const char *colon = strchr(kind, ':');
-	size_t		kind_len = colon ? (size_t) (colon - kind) : strlen(kind);
-	const char *id = colon ? colon + 1 : kind;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool allowed = false;
@@ -120,7 +116,7 @@ MayStillJoin(const char *room, size_t prefix_len)
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		(void) RcRoomAuthorizeJoin(kind, kind_len, id, strlen(id));
+		(void) RcRoomAuthorizeJoin(room->kind, room->kind_len, room->id, room->id_len);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -164,7 +160,7 @@ recover(PG_FUNCTION_ARGS)
 	int			njoined = 0;
 	Datum	   *rooms;
 	int			nrooms = 0;
-	char	   *prefix;
+	char		tenant[RC_UUID_LEN + 1];
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	RcSpiSection spi;
@@ -193,11 +189,16 @@ recover(PG_FUNCTION_ARGS)
 	rooms = palloc(sizeof(Datum) * (njoined + 2));
 	rooms[nrooms++] = CStringGetTextDatum(RcRoomTenant(&ident.tenant));
 	rooms[nrooms++] = CStringGetTextDatum(RcRoomUser(&ident.tenant, &ident.user));
-	prefix = psprintf("%s:", RcRoomTenant(&ident.tenant));
+	RcUuidFormat(&ident.tenant, tenant);
 	for (int i = 0; i < njoined; i++)
-		if (strncmp(joined[i], prefix, strlen(prefix)) == 0 &&
-			MayStillJoin(joined[i], strlen(prefix)))
+	{
+		rc_room		r;
+
+		/* only kind rooms of this tenant are asked again; a name that does not parse is dropped */
+		if (rc_room_parse(joined[i], strlen(joined[i]), &r) && r.type == RC_ROOM_KIND &&
+			memcmp(r.tenant, tenant, RC_UUID_LEN) == 0 && MayStillJoin(&r))
 			rooms[nrooms++] = CStringGetTextDatum(joined[i]);
+	}
 
 	values[0] = UUIDPGetDatum(&ident.tenant);
 	values[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * rooms.c
- *	  Room names and room kinds (SPEC §2): parsing and checking names,
- *	  register_room_kind, authorize_join and the name builders.
+ *	  Room names and room kinds (SPEC §2): the errors for malformed names,
+ *	  register_room_kind, authorize_join and the name builders. The
+ *	  grammar itself is common/rc_room.c, which the notifier uses too.
  *
  *	  Room kinds live in roomcast.room_kinds, keyed (tenant_id, kind). A
  *	  kind registered without an identity (a migration, a job) is stored
@@ -28,143 +29,19 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-static inline bool
-is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static inline bool
-is_alnum(char c)
-{
-	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-bool
-RcRoomKindValid(const char *s, size_t len)
-{
-	if (len < 1 || len > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
-}
-
-bool
-RcRoomIdValid(const char *s, size_t len)
-{
-	if (len < 1 || len > 128)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return false;
-	return true;
-}
-
-bool
-RcEventNameValid(const char *s, size_t len)
-{
-	if (len < 1 || len > 64)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != ':' && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return false;
-	return true;
-}
-
-bool
-RcNspValid(const char *s, size_t len)
-{
-	if (len < 1 || len > 64 || s[0] != '/')
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* Parse 36 bytes of lowercase canonical uuid text */
-static bool
-parse_lower_uuid(const char *s, size_t len, pg_uuid_t *out)
-{
-	int			j = 0;
-
-	if (len != RC_UUID_LEN)
-		return false;
-	for (int i = 0; i < RC_UUID_LEN; i++)
-	{
-		char		c = s[i];
-		int			v;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-		{
-			if (c != '-')
-				return false;
-			continue;
-		}
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else
-			return false;
-		if (j % 2 == 0)
-			out->data[j / 2] = (uint8) (v << 4);
-		else
-			out->data[j / 2] |= (uint8) v;
-		j++;
-	}
-	return true;
-}
-
-bool
-RcRoomParse(const char *s, size_t len, RcRoom *out)
-{
-	const char *rest;
-	size_t		rest_len;
-	const char *colon;
-
-	if (len < 7 + RC_UUID_LEN || len > RC_ROOM_MAX_LEN || memcmp(s, "tenant:", 7) != 0)
-		return false;
-	if (!parse_lower_uuid(s + 7, RC_UUID_LEN, &out->tenant))
-		return false;
-	if (len == 7 + RC_UUID_LEN)
-	{
-		out->type = RC_ROOM_TENANT;
-		return true;
-	}
-	if (s[7 + RC_UUID_LEN] != ':')
-		return false;
-	rest = s + 8 + RC_UUID_LEN;
-	rest_len = len - 8 - RC_UUID_LEN;
-	colon = memchr(rest, ':', rest_len);
-	if (colon == NULL)
-		return false;
-	out->kind = rest;
-	out->kind_len = colon - rest;
-	out->id = colon + 1;
-	out->id_len = rest_len - out->kind_len - 1;
-	if (out->kind_len == 4 && memcmp(rest, "user", 4) == 0)
-	{
-		out->type = RC_ROOM_USER;
-		return parse_lower_uuid(out->id, out->id_len, &out->user);
-	}
-	out->type = RC_ROOM_KIND;
-	return RcRoomKindValid(out->kind, out->kind_len) && RcRoomIdValid(out->id, out->id_len);
-}
-
 void
 RcRoomCheck(const char *room, size_t len, const pg_uuid_t *tenant)
 {
-	RcRoom		r;
+	rc_room		r;
+	char		t[RC_UUID_LEN + 1];
 
-	if (!RcRoomParse(room, len, &r))
+	if (!rc_room_parse(room, len, &r))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed room name \"%.*s\"", (int) Min(len, 256), room),
 				 errdetail("A room is tenant:{tenantId}, tenant:{tenantId}:user:{userId} or tenant:{tenantId}:{kind}:{id}, with lowercase UUIDs, kind matching [a-z][a-z0-9_-]{0,31} and id matching [A-Za-z0-9_.-]{1,128}.")));
-	if (memcmp(&r.tenant, tenant, sizeof(pg_uuid_t)) != 0)
+	RcUuidFormat(tenant, t);
+	if (memcmp(r.tenant, t, RC_UUID_LEN) != 0)
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_FORBIDDEN),
 				 errmsg("room belongs to another tenant"),
@@ -174,7 +51,7 @@ RcRoomCheck(const char *room, size_t len, const pg_uuid_t *tenant)
 void
 RcEventNameCheck(const char *event, size_t len)
 {
-	if (!RcEventNameValid(event, len))
+	if (!rc_event_name_valid(event, len))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed event name \"%.*s\"", (int) Min(len, 256), event),
@@ -184,7 +61,7 @@ RcEventNameCheck(const char *event, size_t len)
 void
 RcNspCheck(const char *nsp, size_t len)
 {
-	if (!RcNspValid(nsp, len))
+	if (!rc_nsp_valid(nsp, len))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed namespace \"%.*s\"", (int) Min(len, 256), nsp),
@@ -195,7 +72,8 @@ RcNspCheck(const char *nsp, size_t len)
 static void
 CheckKind(const char *kind, size_t len)
 {
-	if (!RcRoomKindValid(kind, len) || (len == 4 && memcmp(kind, "user", 4) == 0))
+	if (!rc_room_kind_valid(kind, len) ||
+		(len == sizeof(RC_ROOM_USER_KIND) - 1 && memcmp(kind, RC_ROOM_USER_KIND, len) == 0))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed room kind \"%.*s\"", (int) Min(len, 256), kind),
@@ -206,7 +84,7 @@ CheckKind(const char *kind, size_t len)
 static void
 CheckRoomId(const char *id, size_t len)
 {
-	if (!RcRoomIdValid(id, len))
+	if (!rc_room_id_valid(id, len))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed room id \"%.*s\"", (int) Min(len, 256), id),
@@ -217,9 +95,12 @@ char *
 RcRoomTenant(const pg_uuid_t *tenant)
 {
 	char		t[RC_UUID_LEN + 1];
+	char		room[RC_ROOM_MAX_LEN + 1];
 
 	RcUuidFormat(tenant, t);
-	return psprintf("tenant:%s", t);
+	if (rc_room_tenant(room, sizeof(room), t) < 0)
+		elog(ERROR, "cannot build the room of tenant %s", t);	/* a formatted uuid always fits */
+	return pstrdup(room);
 }
 
 char *
@@ -227,10 +108,13 @@ RcRoomUser(const pg_uuid_t *tenant, const pg_uuid_t *user)
 {
 	char		t[RC_UUID_LEN + 1],
 				u[RC_UUID_LEN + 1];
+	char		room[RC_ROOM_MAX_LEN + 1];
 
 	RcUuidFormat(tenant, t);
 	RcUuidFormat(user, u);
-	return psprintf("tenant:%s:user:%s", t, u);
+	if (rc_room_user(room, sizeof(room), t, u) < 0)
+		elog(ERROR, "cannot build the room of user %s", u);
+	return pstrdup(room);
 }
 
 /* Build tenant:{t}:{kind}:{id} after checking kind and id */
@@ -239,11 +123,14 @@ RoomOfKind(const pg_uuid_t *tenant, const char *kind, size_t kind_len,
 		   const char *id, size_t id_len)
 {
 	char		t[RC_UUID_LEN + 1];
+	char		room[RC_ROOM_MAX_LEN + 1];
 
 	CheckKind(kind, kind_len);
 	CheckRoomId(id, id_len);
 	RcUuidFormat(tenant, t);
-	return psprintf("tenant:%s:%.*s:%.*s", t, (int) kind_len, kind, (int) id_len, id);
+	if (rc_room_kind(room, sizeof(room), t, kind, kind_len, id, id_len) < 0)
+		elog(ERROR, "cannot build room %.*s:%.*s", (int) kind_len, kind, (int) id_len, id);
+	return pstrdup(room);
 }
 
 static RcPlan kind_lookup = {

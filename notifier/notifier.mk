@@ -6,7 +6,8 @@
 #               (NOTIFIER_CODEC_OBJS, also linked into the unit tests)
 #   transport/  TCP, HTTP and WebSocket on libuv, static files
 #   session/    Engine.IO and Socket.IO sessions
-#   hub/        connect and auth, rooms, delivery, client requests, the
+#   hub/        connect and auth, rooms, delivery, client requests, conformance
+#               mode (the protocol test suites' handlers), the
 #               database, HTTP routes, main()
 # A file includes headers of its own layer and the layers below it, never
 # above (test/suites/11-layers.sh checks). Includes name the folder:

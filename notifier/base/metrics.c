@@ -1,6 +1,7 @@
 /*
- * metrics.c — Prometheus text rendering of metrics_g (see metrics.h).
- * Later issues add deliveries, latency histograms and auth failures here.
+ * metrics.c — Prometheus text rendering of metrics_g (see metrics.h): the
+ * transport's counters, deliveries, the database listener, client requests
+ * and the latency histograms.
  */
 #include "base/metrics.h"
 
@@ -42,7 +43,7 @@ metrics_observe_rpc_latency(int64_t latency_ms)
 	metrics_g.rpc_latency_count++;
 }
 
-/* The client-request metrics (rpc_pool.c, rpc.c) */
+/* The client-request metrics (rpc_pool.c, rpc_client.c) */
 static void
 metrics_render_rpc(buf *out)
 {

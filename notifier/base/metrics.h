@@ -34,7 +34,7 @@ typedef enum metrics_auth
 	AUTH_FAIL__COUNT
 } metrics_auth;
 
-/* Why a client request was answered RATE_LIMITED without running (rpc.c) */
+/* Why a client request was answered RATE_LIMITED without running (rpc_client.c) */
 typedef enum metrics_rpc_limit
 {
 	RPC_LIMIT_RATE = 0,			/* the socket is over --rate */

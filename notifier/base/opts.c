@@ -1,7 +1,11 @@
 /*
  * opts.c — settings from defaults, environment, config file and command line
  * (see opts.h). Every option of SPEC §7 is here, with its default, so that
- * --help and docs/notifier.md can list them all.
+ * --help and docs/notifier.md can list them all. An option SPEC names but no
+ * code implements yet is in opt_not_yet: --help says so, and setting it
+ * prints a warning at start (--tls-cert/--tls-key: main() refuses to start),
+ * so that no setting is silently ignored. test/lib/opts-readers.sh checks
+ * that every other option has a reader.
  */
 #include "base/opts.h"
 
@@ -39,7 +43,7 @@ typedef struct opt_def
 static const opt_def opt_defs[] = {
 	{"listen", "HOST:PORT", "127.0.0.1:3001", OPT_LISTEN, 0, 0, false, "HTTP + WebSocket address"},
 	{"db", "CONNINFO", NULL, OPT_STR, F(db), 0, false, "database (libpq conninfo; default: libpq PG* defaults)"},
-	{"redis", "URL", NULL, OPT_STR, F(redis), 0, false, "presence store (default: in memory, one instance)"},
+	{"redis", "URL", NULL, OPT_STR, F(redis), 0, false, "presence store"},
 	{"cors-origin", "LIST", NULL, OPT_STR, F(cors_origin), 0, true,
 	"allowed browser origins, comma-separated, or * (default: same origin only)"},
 	{"namespaces", "LIST", "/,/notifications", OPT_STR, F(namespaces), 0, false, "accepted Socket.IO namespaces"},
@@ -70,7 +74,7 @@ static const opt_def opt_defs[] = {
 	{"static", "DIR", NULL, OPT_STR, F(static_dir), 0, false, "serve static files from DIR (demo page)"},
 	{"log-level", "LEVEL", "info", OPT_LOGLEVEL, 0, 0, true, "debug, info, warn or error"},
 	{"log-format", "FORMAT", "text", OPT_LOGFORMAT, 0, 0, true, "text or json (logs go to stderr)"},
-	{"tls-cert", "FILE", NULL, OPT_STR, F(tls_cert), 0, false, "certificate (PEM) to serve https/wss"},
+	{"tls-cert", "FILE", NULL, OPT_STR, F(tls_cert), 0, false, "certificate (PEM) for https/wss"},
 	{"tls-key", "FILE", NULL, OPT_STR, F(tls_key), 0, false, "private key (PEM) for --tls-cert"},
 	{"config", "FILE", NULL, OPT_STR, F(config), 0, false,
 	"file of ROOMCAST_<OPTION>=value lines, read at start; SIGHUP re-reads log level/format and CORS"},
@@ -79,6 +83,32 @@ static const opt_def opt_defs[] = {
 };
 
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+/* Options of SPEC §7 that no code implements yet, and what happens instead */
+static const struct
+{
+	const char *name;
+	const char *instead;
+}			opt_not_yet[] = {
+	{"redis", "there is no presence yet (presence:list is an unknown event), the URL is never used"},
+	{"grace", "token expiry is checked at CONNECT only; open sockets are not expired"},
+	{"refresh-warning", "auth:refresh-needed is never sent"},
+	{"recovery-window", "connection state recovery is not offered"},
+	{"tls-cert", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
+	{"tls-key", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
+};
+
+/* What happens instead of option name, when it is not implemented yet; else NULL */
+static const char *
+opt_not_yet_instead(const char *name)
+{
+	for (size_t i = 0; i < sizeof(opt_not_yet) / sizeof(opt_not_yet[0]); i++)
+		if (strcmp(opt_not_yet[i].name, name) == 0)
+			return opt_not_yet[i].instead;
+	return NULL;
+}
+
+static bool opt_seen[N_OPTS];	/* set by the environment, --config or the command line */
 
 /* Environment variable name for an option: ROOMCAST_PING_INTERVAL */
 static void
@@ -98,6 +128,8 @@ opt_set(notifier_opts *o, const opt_def *d, const char *value, const char *sourc
 	char	   *end;
 	unsigned long v;
 
+	if (strcmp(source, "default") != 0)
+		opt_seen[d - opt_defs] = true;
 	switch (d->kind)
 	{
 		case OPT_STR:
@@ -242,12 +274,16 @@ opts_usage(FILE *f)
 	for (size_t i = 0; i < N_OPTS; i++)
 	{
 		const opt_def *d = &opt_defs[i];
+		const char *instead = opt_not_yet_instead(d->name);
 		char		left[64];
 		char		env[64];
 
 		snprintf(left, sizeof(left), "--%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
 		env_name(d->name, env, sizeof(env));
-		fprintf(f, "  %-28s %s\n  %-28s default: %s; env %s\n", left, d->help, "",
+		fprintf(f, "  %-28s %s\n", left, d->help);
+		if (instead)
+			fprintf(f, "  %-28s not implemented yet: %s\n", "", instead);
+		fprintf(f, "  %-28s default: %s; env %s\n", "",
 				d->def ? d->def : (d->kind == OPT_FLAG ? "off" : "none"), env);
 	}
 	fprintf(f, "  %-28s %s\n  %-28s %s\n\n", "--help", "show this help and exit", "--version", "show the version and exit");
@@ -266,6 +302,7 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	memset(opt_given, 0, sizeof(opt_given));
+	memset(opt_seen, 0, sizeof(opt_seen));
 	for (size_t i = 0; i < N_OPTS; i++)
 	{
 		longopts[i] = (struct option) {opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument, NULL, (int) (1000 + i)};
@@ -350,6 +387,12 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 	}
 	if (o->conformance && o->cors_origin == NULL)
 		o->cors_origin = strdup("*");	/* the reference servers use cors: {origin: "*"} */
+	/* a setting that does nothing yet is said, not silently dropped (TLS: main refuses) */
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opt_seen[i] && opt_defs[i].offset != F(tls_cert) && opt_defs[i].offset != F(tls_key) &&
+			opt_not_yet_instead(opt_defs[i].name))
+			fprintf(stderr, "roomcast-notifier: warning: --%s is not implemented yet, its value is ignored: %s\n",
+					opt_defs[i].name, opt_not_yet_instead(opt_defs[i].name));
 	return 0;
 }
 

@@ -22,7 +22,7 @@ typedef struct notifier_opts
 {
 	char	   *listen_host;	/* from --listen HOST:PORT */
 	int			listen_port;
-	char	   *db;				/* libpq conninfo (db.c, rpc.c) */
+	char	   *db;				/* libpq conninfo (db.c, rpc_pool.c) */
 	char	   *redis;
 	char	   *cors_origin;	/* comma-separated list, NULL: same origin only */
 	char	   *namespaces;		/* comma-separated list */

@@ -19,7 +19,8 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "rc_json.h"
-#include "hub/rpc.h"
+#include "rc_room.h"
+#include "hub/rpc_client.h"
 
 static auth_key *auth_keys;
 static size_t auth_nkeys;
@@ -284,7 +285,7 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	const char *code;
 	long		len = auth_token_of(sock, auth, auth_len, tokbuf, &tok);
 	auth_user  *u;
-	char		room[128];
+	char		room[RC_ROOM_MAX_LEN + 1];
 
 	if (len < 0)
 		code = "INVALID_TOKEN";
@@ -295,7 +296,12 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 		auth_reject(sock, code);
 		return;
 	}
-	snprintf(room, sizeof(room), "tenant:%s:user:%s", claims.tenant, claims.user);
+	/* rc_jwt gives normalized lowercase UUIDs, so the user room always builds */
+	if (rc_room_user(room, sizeof(room), claims.tenant, claims.user) < 0)
+	{
+		auth_reject(sock, "INVALID_TOKEN");
+		return;
+	}
 	if (auth_max_conns && auth_user_sockets(room, sock->nsp) >= auth_max_conns)
 	{
 		auth_reject(sock, "TOO_MANY_CONNECTIONS");
@@ -325,22 +331,21 @@ auth_connect_confirmed(sio_socket *sock)
 {
 	auth_user  *u = sock->user;
 	uint64_t	ref = u->ref;
-	char		room[128];
+	char		room[RC_ROOM_MAX_LEN + 1];
 	buf			ev = BUF_INIT;
 
 	u->pending = false;
 	/* checked again: other CONNECTs of this user may have been confirmed meanwhile */
-	snprintf(room, sizeof(room), "tenant:%s:user:%s", u->tenant, u->user);
+	if (rc_room_user(room, sizeof(room), u->tenant, u->user) < 0)
+		goto oom;				/* not reached: checked at CONNECT */
 	if (auth_max_conns && auth_user_sockets(room, sock->nsp) >= auth_max_conns)
 	{
 		auth_reject(sock, "TOO_MANY_CONNECTIONS");
 		return;
 	}
-	snprintf(room, sizeof(room), "tenant:%s", u->tenant);
-	if (room_join(&u->rooms, sock, room, strlen(room)) < 0)
+	if (rc_room_tenant(room, sizeof(room), u->tenant) < 0 || room_join(&u->rooms, sock, room, strlen(room)) < 0)
 		goto oom;
-	snprintf(room, sizeof(room), "tenant:%s:user:%s", u->tenant, u->user);
-	if (room_join(&u->rooms, sock, room, strlen(room)) < 0)
+	if (rc_room_user(room, sizeof(room), u->tenant, u->user) < 0 || room_join(&u->rooms, sock, room, strlen(room)) < 0)
 		goto oom;
 	sio_connect_accept(sock);
 	/* each send may close the socket: go on only while its reference finds it */
@@ -386,4 +391,8 @@ auth_on_socket_gone(sio_socket *sock)
 	sock->user = NULL;
 }
 
-const sio_hooks auth_hooks = {auth_on_connect, auth_on_socket_gone, rpc_on_event};
+const sio_hooks auth_hooks = {
+	.connect = auth_on_connect,
+	.socket_gone = auth_on_socket_gone,
+	.event = rpc_on_event,
+};

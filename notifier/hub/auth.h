@@ -13,23 +13,23 @@
 #include <stdint.h>
 
 #include "rc_jwt.h"
-#include "hub/rooms.h"
+#include "hub/room_map.h"
 #include "session/sio_sess.h"
 
 /* What an authenticated socket carries (sio_socket.user); owned by auth.c */
 typedef struct auth_user
 {
-	room_member *rooms;			/* this socket's memberships (rooms.h) */
+	room_member *rooms;			/* this socket's memberships (room_map.h) */
 	char		user[37];		/* lowercase UUIDs */
 	char		tenant[37];
 	char	   *role;			/* "" when the token has none */
 	char	   *email;
-	char	   *token;			/* for roomcast.rpc (rpc.c) */
+	char	   *token;			/* for roomcast.rpc (rpc_client.c) */
 	uint64_t	ref;			/* this socket's reference (auth_socket_by_ref) */
 	struct auth_user *ref_next; /* the reference table's chain */
 	sio_socket *sock;
 	bool		pending;		/* CONNECT waits for the database's confirmation */
-	double		rl_tokens;		/* --rate token bucket (rpc.c) */
+	double		rl_tokens;		/* --rate token bucket (rpc_client.c) */
 	uint64_t	rl_ms;			/* its last refill, uv_now; 0: full */
 } auth_user;
 

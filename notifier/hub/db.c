@@ -1,20 +1,22 @@
 /*
- * db.c — the LISTEN connection (see db.h), driven by an explicit state
- * machine (pg_cron style): each state has at most one query in flight, and
- * db_on_result() decides the next state from the finished query.
+ * db.c — the LISTEN connection (see db.h): one pgconn (pgconn.c connects,
+ * prepares the statements below, retries with backoff) driven by an explicit
+ * state machine (pg_cron style): each state has at most one query in flight,
+ * and db_on_result() decides the next state from the finished query.
  *
- *   DOWN ──timer──► CONNECTING ──ok──► LISTEN ──► KEYS ──► ANCHOR ──► READY ◄──► READ
- *                                                   ▲                   │        │
- *                                                   └─ a "keys" entry ──┴────────┘
- *   any failure ──► DOWN (retry after 1, 2, 4 … 30 s)
+ *           pgconn: connect, prepare          ┌─ a "keys" entry ──┬────────┐
+ *   DOWN ─────────────────────────► LISTEN ──► KEYS ──► ANCHOR ──► READY ◄──► READ
+ *     ▲                                        (ANCHOR only on the first connect:
+ *     │                                         a reconnect keeps its cursors)
+ *   any failure or failed query (pgconn retries after 1, 2, 4 … 30 s)
  *
  * Authentic delivery (SPEC §3, docs/security-delivery.md): a notification
- * on channel roomcast is only a hint; its payload is never read. A hint
- * sets db_hint; in READY a set db_hint sends one roomcast.notifier_read
+ * on channel roomcast is only a hint; its payload is never read (pgconn frees
+ * every notification as soon as libpq has it and reports only how many came).
+ * A hint sets db_hint; in READY a set db_hint sends one roomcast.notifier_read
  * (control entries after db_last_ctl, events after db_last_pos). Hints that
  * arrive while a read is in flight only set the flag again, so a flood of
- * forged hints costs at most one query per round trip and no memory: every
- * notification is taken from libpq and freed as soon as it is read.
+ * forged hints costs at most one query per round trip and no memory.
  *
  * Ordering: rows come in log order and the cursors advance over them, so
  * delivery follows pos order with no gap and no repeat (a reader that sees
@@ -25,15 +27,16 @@
 
 #include <libpq-fe.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub/auth.h"
-#include "hub/deliver.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "hub/auth.h"
+#include "hub/deliver.h"
+#include "hub/pgconn.h"
 
-#define DB_BACKOFF_MAX_MS 30000
 /* rows of each log per read: bounds a result to 500 x roomcast.max_event_bytes */
 #define DB_READ_PAGE 500
 #define DB_STR_(x) #x
@@ -41,8 +44,7 @@
 
 typedef enum db_state
 {
-	DB_DOWN = 0,				/* no connection; the retry timer is armed */
-	DB_CONNECTING,				/* PQconnectPoll in progress */
+	DB_DOWN = 0,				/* pgconn is (re)connecting and preparing */
 	DB_LISTEN,					/* LISTEN roomcast sent */
 	DB_KEYS,					/* signing keys and verification settings query sent */
 	DB_ANCHOR,					/* notifier_anchor sent: where the logs end */
@@ -50,132 +52,85 @@ typedef enum db_state
 	DB_READ						/* notifier_read sent */
 } db_state;
 
-static uv_loop_t *db_loop;
+/*
+ * The row of roomcast.notifier_read (extension/ddl/46_control.ddl.sql, RETURNS
+ * TABLE): its columns, named once here; db_read_sql selects them in this
+ * order. A control row has room NULL and its message in data.
+ */
+enum
+{
+	DB_READ_POS = 0,			/* bigint: event pos or control_log id */
+	DB_READ_TENANT,				/* uuid as text */
+	DB_READ_ROOM,				/* NULL for a control row */
+	DB_READ_NSP,
+	DB_READ_EVENT,
+	DB_READ_DATA,				/* the event's JSON, or the control message */
+	DB_READ_TS					/* ms since the epoch */
+};
+static const char db_read_sql[] =
+"SELECT pos, tenant_id::text, room, nsp, event, data, ts "
+"FROM roomcast.notifier_read($1::bigint, $2::bigint, " DB_STR(DB_READ_PAGE) ")";
+
+/* The columns of the keys query (db_keys_sql) */
+enum
+{
+	DB_KEYS_SKEW = 0,
+	DB_KEYS_CLAIM_USER,
+	DB_KEYS_CLAIM_TENANT,
+	DB_KEYS_AUDIENCE,
+	DB_KEYS_ISSUER,
+	DB_KEYS_KID,
+	DB_KEYS_ALG,
+	DB_KEYS_SECRET_HEX,
+	DB_KEYS_RETIRED
+};
+
+/*
+ * The keys query: one row per key, newest first, each with the settings;
+ * a single row of NULL keys when there is none.
+ */
+static const char db_keys_sql[] =
+"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, k.kid, k.alg, encode(k.secret, 'hex'), "
+"       k.retired_at IS NOT NULL "
+"  FROM (SELECT current_setting('roomcast.clock_skew', true) AS skew, "
+"               current_setting('roomcast.claim_user', true) AS cu, "
+"               current_setting('roomcast.claim_tenant', true) AS ct, "
+"               current_setting('roomcast.audience', true) AS aud, "
+"               current_setting('roomcast.issuer', true) AS iss) s "
+"  LEFT JOIN roomcast.signing_keys k ON true "
+" ORDER BY k.created_at DESC NULLS LAST";
+
+/* Prepared by pgconn on every (re)connect */
+static const pgconn_stmt db_stmts[] = {
+	{"rc_keys", db_keys_sql, 0},
+	{"rc_anchor", "SELECT pos, control_id FROM roomcast.notifier_anchor()", 0},
+	{"rc_read", db_read_sql, 2},
+};
+
+static pgconn db_conn;
 static char *db_conninfo;
-static PGconn *db_conn;
-static uv_poll_t *db_poll;		/* on PQsocket(db_conn); freed by its close callback */
-static int	db_poll_fd = -1;
-static int	db_poll_events;
-static uv_timer_t db_timer;
 static db_state db_st = DB_DOWN;
-static bool db_busy;			/* a query is in flight */
-static PGresult *db_res;		/* the last result of the query in flight */
-static uint32_t db_backoff_ms;
 static bool db_ready_once;		/* reached READY since the last connect */
 static bool db_anchored;		/* the cursors are real log positions */
 static int64_t db_last_pos;		/* highest event pos read from the log */
 static int64_t db_last_ctl;		/* highest control_log id read */
 static bool db_hint;			/* a hint came (or a page was full): read again */
 static bool db_keys_due;		/* a "keys" entry was read: reload the keys */
-static bool db_stopping;
-static unsigned long db_connects;	/* successful connections so far */
-
-static void db_connect(void);
-static void db_on_poll(uv_poll_t *h, int status, int events);
-static void db_drain(void);
 
 bool
 db_up(void)
 {
-	return db_ready_once && db_conn != NULL;	/* also while reloading keys */
+	/* also while reloading keys */
+	return db_ready_once && db_conn.st >= PGCONN_IDLE;
 }
 
-/* Free a poll handle once libuv is done with it */
-static void
-db_poll_free(uv_handle_t *h)
-{
-	free(h);
-}
-
-/* Stop watching the current socket */
-static void
-db_unwatch(void)
-{
-	if (db_poll)
-	{
-		uv_poll_stop(db_poll);
-		uv_close((uv_handle_t *) db_poll, db_poll_free);
-		db_poll = NULL;
-	}
-	db_poll_fd = -1;
-	db_poll_events = 0;
-}
-
-/* Watch PQsocket for events (UV_READABLE | UV_WRITABLE); 0 or -1 */
-static int
-db_watch(int events)
-{
-	int			fd = PQsocket(db_conn);
-
-	if (fd < 0)
-		return -1;
-	if (fd != db_poll_fd)
-	{
-		db_unwatch();
-		db_poll = malloc(sizeof(*db_poll));
-		if (db_poll == NULL || uv_poll_init(db_loop, db_poll, fd) != 0)
-		{
-			free(db_poll);
-			db_poll = NULL;
-			return -1;
-		}
-		db_poll_fd = fd;
-	}
-	if (events != db_poll_events)
-	{
-		uv_poll_start(db_poll, events, db_on_poll);
-		db_poll_events = events;
-	}
-	return 0;
-}
-
-/* Drop the connection and retry after the backoff */
-static void
-db_fail(const char *what)
-{
-	const char *msg = db_conn ? PQerrorMessage(db_conn) : "";
-	size_t		len = strlen(msg);
-
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	if (db_ready_once || db_backoff_ms <= 1000)
-		log_warn("database listener: %s: %.*s", what, (int) len, msg);
-	else
-		log_debug("database listener: %s: %.*s", what, (int) len, msg);
-	if (db_ready_once)
-		metrics_g.db_reconnects++;
-	db_unwatch();
-	if (db_res)
-		PQclear(db_res);
-	db_res = NULL;
-	if (db_conn)
-		PQfinish(db_conn);
-	db_conn = NULL;
-	db_busy = false;
-	db_st = DB_DOWN;
-	db_ready_once = false;
-	if (db_stopping)
-		return;
-	db_backoff_ms = db_backoff_ms ? db_backoff_ms * 2 : 1000;
-	if (db_backoff_ms > DB_BACKOFF_MAX_MS)
-		db_backoff_ms = DB_BACKOFF_MAX_MS;
-	log_info("database listener: reconnecting in %u s", db_backoff_ms / 1000);
-	uv_timer_start(&db_timer, (uv_timer_cb) db_connect, db_backoff_ms, 0);
-}
-
-/* Send a query with text parameters and switch to state st; false on failure */
+/* Send prepared statement stmt and switch to state st; false when the connection failed */
 static bool
-db_send(db_state st, const char *sql, int nparams, const char *const *params)
+db_send(db_state st, const char *stmt, int nparams, const char *const *params)
 {
-	if (!PQsendQueryParams(db_conn, sql, nparams, NULL, params, NULL, NULL, 0))
-	{
-		db_fail("sending a query");
-		return false;
-	}
+	if (!pgconn_send(&db_conn, stmt, nparams, params))
+		return false;			/* pgconn is DOWN and retrying; db_on_down reset the state */
 	db_st = st;
-	db_busy = true;
-	if (PQflush(db_conn) == 1)
-		db_watch(UV_READABLE | UV_WRITABLE);
 	return true;
 }
 
@@ -193,9 +148,7 @@ db_send_read(void)
 	params[1] = ctl;
 	db_hint = false;			/* hints from now on need another read */
 	metrics_g.db_reads++;
-	db_send(DB_READ,
-			"SELECT pos, tenant_id::text, room, nsp, event, data, ts "
-			"FROM roomcast.notifier_read($1::bigint, $2::bigint, " DB_STR(DB_READ_PAGE) ")", 2, params);
+	db_send(DB_READ, "rc_read", 2, params);
 }
 
 /* Parse a GUC in seconds as current_setting shows it ("0", "5s", "2min", "1h") */
@@ -240,24 +193,9 @@ db_unhex(const char *hex, uint8_t **out)
 	return (long) n;
 }
 
-/*
- * The keys query: one row per key, newest first, each with the settings;
- * a single row of NULL keys when there is none.
- */
-static const char db_keys_sql[] =
-"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, NULL, k.kid, k.alg, encode(k.secret, 'hex'), "
-"       k.retired_at IS NOT NULL "
-"  FROM (SELECT current_setting('roomcast.clock_skew', true) AS skew, "
-"               current_setting('roomcast.claim_user', true) AS cu, "
-"               current_setting('roomcast.claim_tenant', true) AS ct, "
-"               current_setting('roomcast.audience', true) AS aud, "
-"               current_setting('roomcast.issuer', true) AS iss) s "
-"  LEFT JOIN roomcast.signing_keys k ON true "
-" ORDER BY k.created_at DESC NULLS LAST";
-
 /* Install the keys from the keys query's result */
 static void
-db_load_keys(PGresult *res)
+db_load_keys(const PGresult *res)
 {
 	int			rows = PQntuples(res);
 	auth_key   *keys = calloc(rows ? rows : 1, sizeof(auth_key));
@@ -273,23 +211,23 @@ db_load_keys(PGresult *res)
 	{
 		long		len;
 
-		if (PQgetisnull(res, i, 6))
+		if (PQgetisnull(res, i, DB_KEYS_KID))
 			continue;
-		snprintf(keys[n].kid, sizeof(keys[n].kid), "%s", PQgetvalue(res, i, 6));
-		keys[n].alg = rc_jwt_alg_from_name(PQgetvalue(res, i, 7));
-		keys[n].retired = PQgetvalue(res, i, 9)[0] == 't';
-		if ((len = db_unhex(PQgetvalue(res, i, 8), &keys[n].secret)) < 0)
+		snprintf(keys[n].kid, sizeof(keys[n].kid), "%s", PQgetvalue(res, i, DB_KEYS_KID));
+		keys[n].alg = rc_jwt_alg_from_name(PQgetvalue(res, i, DB_KEYS_ALG));
+		keys[n].retired = PQgetvalue(res, i, DB_KEYS_RETIRED)[0] == 't';
+		if ((len = db_unhex(PQgetvalue(res, i, DB_KEYS_SECRET_HEX), &keys[n].secret)) < 0)
 			continue;
 		keys[n].secret_len = (size_t) len;
 		n++;
 	}
 	if (rows > 0)
 	{
-		policy.clock_skew = db_parse_seconds(PQgetisnull(res, 0, 0) ? "0" : PQgetvalue(res, 0, 0));
-		policy.claim_user = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
-		policy.claim_tenant = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
-		policy.audience = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3);
-		policy.issuer = PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4);
+		policy.clock_skew = db_parse_seconds(PQgetisnull(res, 0, DB_KEYS_SKEW) ? "0" : PQgetvalue(res, 0, DB_KEYS_SKEW));
+		policy.claim_user = PQgetisnull(res, 0, DB_KEYS_CLAIM_USER) ? NULL : PQgetvalue(res, 0, DB_KEYS_CLAIM_USER);
+		policy.claim_tenant = PQgetisnull(res, 0, DB_KEYS_CLAIM_TENANT) ? NULL : PQgetvalue(res, 0, DB_KEYS_CLAIM_TENANT);
+		policy.audience = PQgetisnull(res, 0, DB_KEYS_AUDIENCE) ? NULL : PQgetvalue(res, 0, DB_KEYS_AUDIENCE);
+		policy.issuer = PQgetisnull(res, 0, DB_KEYS_ISSUER) ? NULL : PQgetvalue(res, 0, DB_KEYS_ISSUER);
 	}
 	auth_set_keys(keys, n, &policy);
 	log_info("database listener: %zu signing keys loaded", n);
@@ -301,7 +239,7 @@ db_load_keys(PGresult *res)
  * filled its page, so there may be more to read.
  */
 static bool
-db_read_page(PGresult *res)
+db_read_page(const PGresult *res)
 {
 	int			rows = PQntuples(res);
 	int			ctl_rows = 0,
@@ -309,9 +247,9 @@ db_read_page(PGresult *res)
 
 	for (int i = 0; i < rows; i++)
 	{
-		int64_t		pos = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		int64_t		pos = strtoll(PQgetvalue(res, i, DB_READ_POS), NULL, 10);
 
-		if (PQgetisnull(res, i, 2))
+		if (PQgetisnull(res, i, DB_READ_ROOM))
 		{
 			char		t[37],
 						u[37];
@@ -319,7 +257,8 @@ db_read_page(PGresult *res)
 			ctl_rows++;
 			if (pos > db_last_ctl)
 				db_last_ctl = pos;
-			switch (deliver_control_parse(PQgetvalue(res, i, 5), (size_t) PQgetlength(res, i, 5), t, u))
+			switch (deliver_control_parse(PQgetvalue(res, i, DB_READ_DATA),
+										  (size_t) PQgetlength(res, i, DB_READ_DATA), t, u))
 			{
 				case DELIVER_KEYS:
 					db_keys_due = true;	/* once, however many entries */
@@ -340,16 +279,16 @@ db_read_page(PGresult *res)
 
 			ev_rows++;
 			ev.pos = pos;
-			ev.tenant = PQgetvalue(res, i, 1);
-			ev.room = PQgetvalue(res, i, 2);
-			ev.room_len = (size_t) PQgetlength(res, i, 2);
-			ev.nsp = PQgetvalue(res, i, 3);
-			ev.nsp_len = (size_t) PQgetlength(res, i, 3);
-			ev.event = PQgetvalue(res, i, 4);
-			ev.event_len = (size_t) PQgetlength(res, i, 4);
-			ev.data = PQgetvalue(res, i, 5);
-			ev.data_len = (size_t) PQgetlength(res, i, 5);
-			ev.ts = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+			ev.tenant = PQgetvalue(res, i, DB_READ_TENANT);
+			ev.room = PQgetvalue(res, i, DB_READ_ROOM);
+			ev.room_len = (size_t) PQgetlength(res, i, DB_READ_ROOM);
+			ev.nsp = PQgetvalue(res, i, DB_READ_NSP);
+			ev.nsp_len = (size_t) PQgetlength(res, i, DB_READ_NSP);
+			ev.event = PQgetvalue(res, i, DB_READ_EVENT);
+			ev.event_len = (size_t) PQgetlength(res, i, DB_READ_EVENT);
+			ev.data = PQgetvalue(res, i, DB_READ_DATA);
+			ev.data_len = (size_t) PQgetlength(res, i, DB_READ_DATA);
+			ev.ts = strtoll(PQgetvalue(res, i, DB_READ_TS), NULL, 10);
 			if (pos > db_last_pos)
 			{
 				deliver_event_send(&ev);
@@ -362,7 +301,7 @@ db_read_page(PGresult *res)
 
 /* Take the end of the logs as the cursors (first connect), or fall back to it */
 static void
-db_anchor(PGresult *res)
+db_anchor(const PGresult *res)
 {
 	int64_t		pos = 0,
 				ctl = 0;
@@ -399,7 +338,6 @@ db_ready(void)
 	if (!db_ready_once)
 	{
 		db_ready_once = true;
-		db_backoff_ms = 0;
 		log_info("database listener: listening on channel roomcast (after pos %lld, control %lld)",
 				 (long long) db_last_pos, (long long) db_last_ctl);
 	}
@@ -407,204 +345,115 @@ db_ready(void)
 	if (db_keys_due)
 	{
 		db_keys_due = false;
-		db_send(DB_KEYS, db_keys_sql, 0, NULL);
+		db_send(DB_KEYS, "rc_keys", 0, NULL);
 	}
 	else if (db_hint)
 		db_send_read();
 }
 
-/* A query finished with res (owned here); decide the next state */
+/* pgconn_hooks.ready: connected and prepared; LISTEN first */
 static void
-db_on_result(PGresult *res)
+db_on_ready(pgconn *c)
 {
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	bool		ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (pgconn_send_sql(c, "LISTEN roomcast"))
+		db_st = DB_LISTEN;
+}
 
-	if (ok)
+/*
+ * pgconn_hooks.result: a query finished with res (NULL: the connection was
+ * lost, and db_on_down has already run); decide the next state. A failed
+ * query drops the connection: pgconn reconnects and the machine starts over
+ * at LISTEN, keeping its cursors.
+ */
+static void
+db_on_result(pgconn *c, const PGresult *res)
+{
+	ExecStatusType st;
+
+	if (res == NULL)
+		return;
+	st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 	{
 		switch (db_st)
 		{
 			case DB_LISTEN:
-				db_send(DB_KEYS, db_keys_sql, 0, NULL);
-				break;
+				db_send(DB_KEYS, "rc_keys", 0, NULL);
+				return;
 			case DB_KEYS:
 				db_load_keys(res);
 				if (db_ready_once)
 					db_ready();
 				else
-					db_send(DB_ANCHOR, "SELECT pos, control_id FROM roomcast.notifier_anchor()", 0, NULL);
-				break;
+					db_send(DB_ANCHOR, "rc_anchor", 0, NULL);
+				return;
 			case DB_ANCHOR:
 				db_anchor(res);
 				db_hint = true;	/* catch up: hints may have been lost while away */
 				db_ready();
-				break;
+				return;
 			case DB_READ:
 				if (db_read_page(res))
 					db_hint = true;
 				db_ready();
-				break;
-			default:
-				ok = false;
-				break;
-		}
-		if (ok)
-		{
-			PQclear(res);
-			return;
+				return;
+			case DB_DOWN:
+			case DB_READY:
+				break;			/* no query of ours was in flight */
 		}
 	}
-	if (res)
-	{
-		log_error("database listener: query failed: %s", PQresultErrorMessage(res));
-		PQclear(res);
-	}
-	db_fail("query failed");
+	log_error("database listener: query failed: %s", PQresultErrorMessage(res));
+	pgconn_reset(c, "query failed");
 }
 
 /*
- * Take every pending notification from libpq and free it: each is only a
- * hint, whatever its payload. Read when idle.
+ * pgconn_hooks.notified: n notifications on channel roomcast, each only a
+ * hint whatever its payload (already freed). Read when idle.
  */
 static void
-db_drain(void)
+db_on_notified(pgconn *c, int n)
 {
-	PGnotify   *n;
-
-	while (db_conn && (n = PQnotifies(db_conn)) != NULL)
-	{
-		metrics_g.db_hints++;
-		db_hint = true;
-		PQfreemem(n);
-	}
-	if (db_conn && db_st == DB_READY && db_hint)
+	(void) c;
+	metrics_g.db_hints += (uint64_t) n;
+	db_hint = true;
+	if (db_st == DB_READY)
 		db_ready();
 }
 
-/* Advance PQconnectPoll; on success send LISTEN */
+/* pgconn_hooks.down: the connection is gone; pgconn retries after the backoff */
 static void
-db_connect_step(void)
+db_on_down(pgconn *c)
 {
-	switch (PQconnectPoll(db_conn))
-	{
-		case PGRES_POLLING_READING:
-			if (db_watch(UV_READABLE) < 0)
-				db_fail("watching the connection");
-			return;
-		case PGRES_POLLING_WRITING:
-			if (db_watch(UV_WRITABLE) < 0)
-				db_fail("watching the connection");
-			return;
-		case PGRES_POLLING_OK:
-			db_connects++;
-			PQsetnonblocking(db_conn, 1);
-			if (db_watch(UV_READABLE) < 0)
-			{
-				db_fail("watching the connection");
-				return;
-			}
-			db_send(DB_LISTEN, "LISTEN roomcast", 0, NULL);
-			return;
-		default:
-			db_fail("connecting");
-			return;
-	}
+	(void) c;
+	if (db_ready_once)
+		metrics_g.db_reconnects++;
+	db_ready_once = false;
+	db_st = DB_DOWN;
 }
 
-/* Socket events: connect steps, flush, input, results, notifications */
-static void
-db_on_poll(uv_poll_t *h, int status, int events)
-{
-	(void) h;
-	if (db_conn == NULL)
-		return;
-	if (db_st == DB_CONNECTING)
-	{
-		db_connect_step();
-		return;
-	}
-	if (status < 0)
-		events = UV_READABLE;	/* let libpq find the error */
-	if (events & UV_WRITABLE)
-	{
-		int			f = PQflush(db_conn);
-
-		if (f < 0)
-		{
-			db_fail("sending");
-			return;
-		}
-		if (f == 0)
-			db_watch(UV_READABLE);
-	}
-	if (!(events & UV_READABLE))
-		return;
-	if (!PQconsumeInput(db_conn) || PQstatus(db_conn) != CONNECTION_OK)
-	{
-		db_fail("connection lost");
-		return;
-	}
-	while (db_conn && db_busy && !PQisBusy(db_conn))
-	{
-		PGresult   *r = PQgetResult(db_conn);
-
-		if (r)
-		{
-			if (db_res)
-				PQclear(db_res);
-			db_res = r;
-			continue;
-		}
-		db_busy = false;
-		r = db_res;
-		db_res = NULL;
-		db_on_result(r);		/* may send the next query (db_busy again) */
-	}
-	db_drain();
-}
-
-/* libpq notices (e.g. from LISTEN) go to the debug log */
-static void
-db_notice(void *arg, const char *message)
-{
-	(void) arg;
-	log_debug("database: %s", message);
-}
-
-/* Start a connection attempt (also the retry timer's callback) */
-static void
-db_connect(void)
-{
-	const char *const keys[] = {"application_name", "dbname", NULL};
-	const char *const vals[] = {"roomcast-notifier", db_conninfo, NULL};
-
-	db_conn = PQconnectStartParams(keys, vals, 1);
-	if (db_conn == NULL || PQstatus(db_conn) == CONNECTION_BAD)
-	{
-		db_fail("connecting");
-		return;
-	}
-	PQsetNoticeProcessor(db_conn, db_notice, NULL);
-	db_st = DB_CONNECTING;
-	if (db_watch(UV_WRITABLE) < 0)
-		db_fail("watching the connection");
-}
+static const pgconn_hooks db_hooks = {
+	.ready = db_on_ready,
+	.result = db_on_result,
+	.notified = db_on_notified,
+	.down = db_on_down,
+};
 
 void
 db_start(uv_loop_t *loop, const char *conninfo)
 {
-	db_loop = loop;
 	db_conninfo = strdup(conninfo ? conninfo : "");
-	uv_timer_init(loop, &db_timer);
-	uv_unref((uv_handle_t *) &db_timer);
-	db_connect();
+	db_conn.loop = loop;
+	db_conn.conninfo = db_conninfo;
+	db_conn.app_name = "roomcast-notifier";
+	db_conn.stmts = db_stmts;
+	db_conn.nstmts = (int) (sizeof(db_stmts) / sizeof(db_stmts[0]));
+	db_conn.hooks = &db_hooks;
+	db_conn.data = NULL;
+	pgconn_start(&db_conn);
 }
 
 void
 db_stop(void)
 {
-	db_stopping = true;
-	uv_timer_stop(&db_timer);
-	if (db_conn)
-		db_fail("shutting down");
+	pgconn_stop(&db_conn);
 }

@@ -15,7 +15,9 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "rc_json.h"
-#include "hub/rooms.h"
+#include "rc_room.h"
+#include "rc_uuid.h"
+#include "hub/room_map.h"
 #include "codec/sio_codec.h"
 #include "session/sio_sess.h"
 
@@ -88,8 +90,8 @@ deliver_event_send(const deliver_event *ev)
 	metrics_g.db_events++;
 	if (r == NULL || nsp < 0 || ev->data == NULL || ev->tenant == NULL)
 		return 0;
-	/* a room name always starts with its tenant: tenant:{t}[:…] */
-	if (ev->room_len < 43 || memcmp(ev->room, "tenant:", 7) != 0 || memcmp(ev->room + 7, ev->tenant, 36) != 0)
+	/* a room name always names its tenant (common/rc_room.h) */
+	if (!rc_room_of_tenant(ev->room, ev->room_len, ev->tenant))
 	{
 		log_warn("event %lld: room %.*s is not a room of tenant %.36s; dropped",
 				 (long long) ev->pos, (int) ev->room_len, ev->room, ev->tenant);
@@ -156,10 +158,11 @@ deliver_kick_room(const char *name)
 size_t
 deliver_kick(const char *tenant, const char *user)
 {
-	char		name[128];
+	char		name[RC_ROOM_MAX_LEN + 1];
 	size_t		n;
 
-	snprintf(name, sizeof(name), "tenant:%s:user:%s", tenant, user);
+	if (rc_room_user(name, sizeof(name), tenant, user) < 0)
+		return 0;				/* deliver_control_parse gives normalized UUIDs: never */
 	n = deliver_kick_room(name);
 	log_info("kicked %zu sockets of user %s in tenant %s", n, user, tenant);
 	return n;
@@ -168,10 +171,11 @@ deliver_kick(const char *tenant, const char *user)
 size_t
 deliver_kick_tenant(const char *tenant)
 {
-	char		name[64];
+	char		name[RC_ROOM_MAX_LEN + 1];
 	size_t		n;
 
-	snprintf(name, sizeof(name), "tenant:%s", tenant);
+	if (rc_room_tenant(name, sizeof(name), tenant) < 0)
+		return 0;
 	n = deliver_kick_room(name);
 	log_info("kicked %zu sockets of tenant %s", n, tenant);
 	return n;

@@ -14,13 +14,14 @@
 #include <uv.h>
 
 #include "hub/auth.h"
+#include "hub/conformance.h"
 #include "hub/db.h"
 #include "session/eio_sess.h"
 #include "hub/http_route.h"
 #include "transport/http_static.h"
 #include "base/log.h"
 #include "transport/net.h"
-#include "hub/rpc.h"
+#include "hub/rpc_client.h"
 #include "base/opts.h"
 #include "session/sio_sess.h"
 
@@ -135,10 +136,19 @@ main(int argc, char **argv)
 
 	loop = uv_default_loop();
 	eio_init(loop, &opts);
-	/* outside conformance mode every CONNECT is authenticated (auth.c) with the keys db.c loads */
-	sio_init(&opts, opts.conformance ? NULL : &auth_hooks);
-	if (!opts.conformance)
+	/*
+	 * Outside conformance mode every CONNECT is authenticated (auth.c) with
+	 * the keys db.c loads; in it conformance.c answers as the reference
+	 * servers of the protocol test suites do, without a database.
+	 */
+	if (opts.conformance)
 	{
+		conf_init(loop);
+		sio_init(&opts, CONF_NAMESPACES, &conf_hooks);
+	}
+	else
+	{
+		sio_init(&opts, opts.namespaces, &auth_hooks);
 		auth_init(opts.max_conns_per_user);
 		db_start(loop, opts.db);
 		rpc_start(loop, &opts);

@@ -112,6 +112,8 @@ pgconn_fail(pgconn *c, const char *what)
 	}
 	if (was_busy)
 		c->hooks->result(c, NULL);
+	if (c->hooks->down)
+		c->hooks->down(c);
 }
 
 /* The backoff timer: try again */
@@ -254,9 +256,15 @@ pgconn_on_poll(uv_poll_t *h, int status, int events)
 		}
 		pgconn_finished(c);
 	}
-	/* these connections LISTEN to nothing; drop stray notifications */
-	for (PGnotify *n; c->pg && (n = PQnotifies(c->pg)) != NULL;)
-		PQfreemem(n);
+	/* a notification is freed at once: the owner learns only how many came */
+	{
+		int			n = 0;
+
+		for (PGnotify *note; c->pg && (note = PQnotifies(c->pg)) != NULL; n++)
+			PQfreemem(note);
+		if (n > 0 && c->hooks->notified)
+			c->hooks->notified(c, n);
+	}
 }
 
 /* Database notices go to the debug log */
@@ -338,6 +346,13 @@ pgconn_send_sql(pgconn *c, const char *sql)
 	if (c->st != PGCONN_IDLE)
 		return false;
 	return pgconn_sent(c, PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0));
+}
+
+void
+pgconn_reset(pgconn *c, const char *why)
+{
+	if (c->pg)
+		pgconn_fail(c, why);
 }
 
 void

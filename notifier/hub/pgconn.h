@@ -2,8 +2,8 @@
  * pgconn.h — one asynchronous libpq connection on the libuv loop: connect
  * without blocking, prepare a fixed set of statements, send one query at a
  * time and hand its result to the owner, reconnect with backoff after a
- * failure. Knows nothing of what the queries mean (rpc_pool.c owns a pool of
- * these; the listener in db.c has its own connection code for now).
+ * failure. Knows nothing of what the queries mean: rpc_pool.c owns a pool of
+ * these, and the listener (db.c) one that LISTENs.
  *
  *   DOWN ──timer──► CONNECTING ──ok──► PREPARING ──all prepared──► IDLE ⇄ BUSY
  *   any failure ──► DOWN (retry after 1, 2, 4 … 30 s; back to 1 s once IDLE)
@@ -53,6 +53,15 @@ typedef struct pgconn_hooks
 	 * connection is IDLE unless the hook sent another query.
 	 */
 	void		(*result) (pgconn *c, const PGresult *res);
+
+	/*
+	 * Optional (NULL: notifications are dropped). n > 0 notifications came
+	 * and were already freed; called after the results of the same read.
+	 */
+	void		(*notified) (pgconn *c, int n);
+
+	/* Optional: the connection was lost or closed (c is DOWN) */
+	void		(*down) (pgconn *c);
 } pgconn_hooks;
 
 struct pgconn
@@ -89,6 +98,12 @@ bool		pgconn_send(pgconn *c, const char *stmt, int nparams, const char *const *p
 
 /* Send plain SQL without parameters (e.g. maintenance); as pgconn_send */
 bool		pgconn_send_sql(pgconn *c, const char *sql);
+
+/*
+ * Drop the connection and reconnect after the backoff, e.g. when a query the
+ * owner needs has failed. A query in flight gets result(c, NULL).
+ */
+void		pgconn_reset(pgconn *c, const char *why);
 
 /* Close for good (drain); a query in flight gets result(c, NULL) */
 void		pgconn_stop(pgconn *c);

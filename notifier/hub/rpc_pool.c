@@ -195,7 +195,7 @@ rpc_pool_on_result(pgconn *c, const PGresult *res)
 		rpc_pool_dispatch();
 }
 
-static const pgconn_hooks rpc_pool_hooks = {rpc_pool_on_ready, rpc_pool_on_result};
+static const pgconn_hooks rpc_pool_hooks = {.ready = rpc_pool_on_ready, .result = rpc_pool_on_result};
 
 void
 rpc_pool_start(uv_loop_t *loop, const char *conninfo, uint32_t n, uint32_t queue_total)

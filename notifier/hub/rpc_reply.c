@@ -12,7 +12,8 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "rc_json.h"
-#include "hub/rooms.h"
+#include "rc_room.h"
+#include "hub/room_map.h"
 
 /* Milliseconds since the Unix epoch */
 static long long
@@ -171,11 +172,11 @@ rpc_reply_room_effects(const rpcq_req *r, sio_socket *sock, const char *room_nm)
 {
 	auth_user  *u = sock->user;
 	buf			ev = BUF_INIT;
-	size_t		tlen = strlen(u->tenant);
+	rc_room		parsed;
 
-	/* the database names a room of the token's tenant; never join another */
-	if (strncmp(room_nm, "tenant:", 7) != 0 || strncmp(room_nm + 7, u->tenant, tlen) != 0 ||
-		room_nm[7 + tlen] != ':')
+	/* the database names a room of the token's tenant, never the tenant room itself; never join another */
+	if (!rc_room_parse(room_nm, strlen(room_nm), &parsed) || parsed.type == RC_ROOM_TENANT ||
+		memcmp(parsed.tenant, u->tenant, RC_UUID_TEXT_LEN) != 0)
 	{
 		log_error("rpc %s returned room %s, not a room of tenant %s; ignored", r->method, room_nm, u->tenant);
 		rpc_reply_error(r, "INTERNAL_ERROR", "internal error", 0);

@@ -22,7 +22,6 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "codec/sio_codec.h"
-#include "codec/sio_json.h"
 
 struct sio_client
 {
@@ -65,12 +64,12 @@ parse_namespaces(const char *list)
 }
 
 void
-sio_init(const notifier_opts *opts, const sio_hooks *hooks)
+sio_init(const notifier_opts *opts, const char *namespaces, const sio_hooks *hooks)
 {
 	sio_opts = opts;
 	if (hooks)
 		sio_hooks_g = *hooks;
-	parse_namespaces(opts->conformance ? "/,/custom" : opts->namespaces);
+	parse_namespaces(namespaces);
 }
 
 const char *
@@ -141,13 +140,9 @@ sio_on_open(eio_session *s)
 	eio_set_connect_timeout(s, sio_opts->connect_timeout);
 }
 
-static void conf_auth_forget(sio_socket *sock);
-
 static void
 socket_free(sio_socket *sock)
 {
-	if (sio_opts->conformance)
-		conf_auth_forget(sock);
 	if (sock->state == SIO_S_CONNECTED)
 		metrics_g.sockets--;
 	if (sio_hooks_g.socket_gone)
@@ -226,6 +221,18 @@ sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len)
 }
 
 int
+sio_send(sio_socket *sock, sio_type type, int64_t id, uint32_t attachments, const char *data, size_t len)
+{
+	return send_packet(sock->client, type, nsp_names[sock->nsp], id, attachments, data, len);
+}
+
+int
+sio_send_attachment(sio_socket *sock, const char *data, size_t len)
+{
+	return eio_send(sock->client->eio, EIO_MESSAGE, true, data, len);
+}
+
+int
 sio_nsp_index(const char *name, size_t len)
 {
 	for (size_t i = 0; i < nsp_count; i++)
@@ -271,103 +278,6 @@ sio_handshake_token(const sio_socket *sock)
 	return sock->client->eio->hs_token;
 }
 
-/*---- conformance: the reference's socket.emit("auth", socket.handshake.auth) ----*/
-
-/*
- * The reference server sends the CONNECT reply and the "auth" event in two
- * event-loop turns (engine.io flushes its write buffer after the previous
- * write completed), so a client reads them in two reads. The official test
- * suite depends on that: it attaches its next listener only after the first
- * message. We send "auth" CONF_AUTH_DELAY_MS after the reply, from a queue
- * served by one timer.
- */
-#define CONF_AUTH_DELAY_MS 20
-
-typedef struct conf_auth
-{
-	sio_socket *sock;
-	uint64_t	due;
-} conf_auth;
-
-static uv_timer_t conf_timer;
-static bool conf_timer_ready;
-static conf_auth *conf_queue;
-static size_t conf_len;
-static size_t conf_cap;
-
-static void
-conf_auth_send(sio_socket *sock)
-{
-	buf			ev = BUF_INIT;
-
-	buf_append_str(&ev, "[\"auth\",");
-	buf_append_str(&ev, sock->user);
-	buf_append_char(&ev, ']');
-	free(sock->user);
-	sock->user = NULL;
-	if (ev.p)
-		sio_emit(sock, ev.p, ev.len);
-	buf_free(&ev);
-}
-
-static void
-conf_timer_cb(uv_timer_t *t)
-{
-	uint64_t	now = uv_now(t->loop);
-	size_t		done = 0;
-
-	while (done < conf_len && conf_queue[done].due <= now)
-	{
-		sio_socket *sock = conf_queue[done++].sock;
-
-		if (sock)
-			conf_auth_send(sock);
-	}
-	memmove(conf_queue, conf_queue + done, (conf_len - done) * sizeof(conf_auth));
-	conf_len -= done;
-	if (conf_len)
-		uv_timer_start(&conf_timer, conf_timer_cb, conf_queue[0].due - now, 0);
-}
-
-static void
-conf_auth_queue(sio_socket *sock)
-{
-	uv_loop_t  *loop = sock->client->eio->timer.loop;
-
-	if (!conf_timer_ready)
-	{
-		uv_timer_init(loop, &conf_timer);
-		conf_timer_ready = true;
-	}
-	if (conf_len == conf_cap)
-	{
-		size_t		cap = conf_cap ? conf_cap * 2 : 64;
-		conf_auth  *q = realloc(conf_queue, cap * sizeof(*q));
-
-		if (q == NULL)
-		{
-			conf_auth_send(sock);
-			return;
-		}
-		conf_queue = q;
-		conf_cap = cap;
-	}
-	conf_queue[conf_len++] = (conf_auth) {sock, uv_now(loop) + CONF_AUTH_DELAY_MS};
-	if (conf_len == 1)
-		uv_timer_start(&conf_timer, conf_timer_cb, CONF_AUTH_DELAY_MS, 0);
-}
-
-/* A socket going away must not be served by the queue */
-static void
-conf_auth_forget(sio_socket *sock)
-{
-	for (size_t i = 0; i < conf_len; i++)
-		if (conf_queue[i].sock == sock)
-			conf_queue[i].sock = NULL;
-	free(sock->user);
-	sock->user = NULL;
-}
-
 /* CONNECT: refuse unknown namespaces; otherwise ask the hook */
 static void
 on_connect(sio_client *cl, const sio_packet *p)
@@ -410,20 +320,6 @@ on_connect(sio_client *cl, const sio_packet *p)
 	random_sid(sock->sid);
 	sock->next = cl->sockets;
 	cl->sockets = sock;
-
-	if (sio_opts->conformance)
-	{
-		buf			auth = BUF_INIT;
-
-		sio_connect_accept(sock);
-		if (p->data)
-			sjson_compact(&auth, p->data, p->data_len);
-		else
-			buf_append_str(&auth, "{}");
-		sock->user = buf_cstr(&auth);
-		conf_auth_queue(sock);
-		return;
-	}
 	if (sio_hooks_g.connect)
 		sio_hooks_g.connect(sock, p->data, p->data_len);
 	else
@@ -445,54 +341,28 @@ on_disconnect(sio_client *cl, const sio_packet *p)
 }
 
 /*
- * Dispatch an EVENT (with its attachments, if binary). Conformance mode
- * reproduces the reference handlers on the main namespace: "message" is
- * echoed as "message-back", "message-with-ack" is acknowledged with its
- * arguments. Otherwise an event with an ack id gets an UNKNOWN_EVENT error
- * until the RPC gateway (a later issue) handles it.
+ * Dispatch an EVENT (with its attachments, if binary) to the hooks. An event
+ * no hook takes gets an UNKNOWN_EVENT error when it asks for an ack.
  */
 static void
 on_event(sio_client *cl, sio_socket *sock, const sio_packet *p, char **att, size_t *att_len)
 {
-	bool		binary = p->type == SIO_BINARY_EVENT;
-	buf			b = BUF_INIT;
+	static const char err[] =
+	"[{\"error\":{\"code\":\"UNKNOWN_EVENT\",\"message\":\"no handler for this event\"}}]";
 
 	metrics_g.events_received++;
-	if (sio_opts->conformance && sock->nsp == 0)
+	if (p->type == SIO_BINARY_EVENT && sio_hooks_g.binary_event)
 	{
-		if (p->name_len == 9 && memcmp(p->name, "\"message\"", 9) == 0)
-		{
-			buf_append_str(&b, "[\"message-back\"");
-			buf_append(&b, p->rest, p->rest_len);
-			send_packet(cl, binary ? SIO_BINARY_EVENT : SIO_EVENT, "/", -1, p->attachments, b.p, b.len);
-		}
-		else if (p->name_len == 18 && memcmp(p->name, "\"message-with-ack\"", 18) == 0 && p->id >= 0)
-		{
-			buf_append_char(&b, '[');
-			/* rest is `,a,b]` or `]` */
-			buf_append(&b, p->rest[0] == ',' ? p->rest + 1 : p->rest, p->rest[0] == ',' ? p->rest_len - 1 : p->rest_len);
-			send_packet(cl, binary ? SIO_BINARY_ACK : SIO_ACK, "/", p->id, p->attachments, b.p, b.len);
-		}
-		else
-			binary = false;		/* no handler: nothing is echoed */
-		if (binary && b.len)
-			for (uint32_t i = 0; i < p->attachments; i++)
-				eio_send(cl->eio, EIO_MESSAGE, true, att[i], att_len[i]);
-		buf_free(&b);
+		sio_hooks_g.binary_event(sock, p, att, att_len);
 		return;
 	}
-	if (sio_hooks_g.event && p->type == SIO_EVENT)
+	if (p->type == SIO_EVENT && sio_hooks_g.event)
 	{
 		sio_hooks_g.event(sock, p);
 		return;
 	}
-	if (!sio_opts->conformance && p->id >= 0)
-	{
-		static const char err[] =
-		"[{\"error\":{\"code\":\"UNKNOWN_EVENT\",\"message\":\"no handler for this event\"}}]";
-
+	if (p->id >= 0)
 		send_packet(cl, SIO_ACK, nsp_names[sock->nsp], p->id, 0, err, sizeof(err) - 1);
-	}
 }
 
 /* Dispatch a complete packet; attachments only for binary packets */

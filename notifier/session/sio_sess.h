@@ -1,8 +1,9 @@
 /*
  * sio_sess.h — Socket.IO v5 on top of an Engine.IO session: namespaces,
  * CONNECT (with the auth payload, through a pluggable hook), DISCONNECT,
- * events, acks, binary attachments, the connect timeout, and the
- * conformance handlers of the official test suite's reference server.
+ * events, acks, binary attachments and the connect timeout. What a CONNECT
+ * or an event means is the hub's: it fills in sio_hooks (auth.c's
+ * auth_hooks, or conformance.c's conf_hooks for the protocol test suites).
  */
 #ifndef RC_NOTIFIER_SIO_SESS_H
 #define RC_NOTIFIER_SIO_SESS_H
@@ -11,8 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session/eio_sess.h"
 #include "base/opts.h"
+#include "codec/sio_codec.h"
+#include "session/eio_sess.h"
 
 typedef struct sio_client sio_client;
 
@@ -27,7 +29,7 @@ typedef struct sio_socket
 {
 	struct sio_socket *next;	/* the client's sockets */
 	sio_client *client;
-	void	   *user;			/* owned by the connect hook (auth, rooms: later issues) */
+	void	   *user;			/* the hook module's (auth_user, conf_socket); never read here */
 	uint16_t	nsp;			/* index into the configured namespaces */
 	uint8_t		state;			/* sio_socket_state */
 	char		sid[EIO_SID_LEN + 1];
@@ -40,17 +42,28 @@ typedef struct sio_socket
  * if the client goes away first, sio_socket_gone is called instead.
  * Without a hook every CONNECT is accepted.
  */
-typedef struct sio_packet sio_packet;
-
 typedef struct sio_hooks
 {
 	void		(*connect) (sio_socket *sock, const char *auth, size_t auth_len);
+	/* sock is about to be freed: drop every reference to it, free sock->user */
 	void		(*socket_gone) (sio_socket *sock);
 	/* a (non-binary) EVENT on a connected socket; NULL: UNKNOWN_EVENT acks */
 	void		(*event) (sio_socket *sock, const sio_packet *p);
+
+	/*
+	 * A BINARY_EVENT with its p->attachments attachments att[i] (att_len[i]
+	 * bytes; NULL when there are none), valid during the call. NULL: as an
+	 * event without a hook (UNKNOWN_EVENT when an ack is asked for).
+	 */
+	void		(*binary_event) (sio_socket *sock, const sio_packet *p, char **att, size_t *att_len);
 } sio_hooks;
 
-void		sio_init(const notifier_opts *opts, const sio_hooks *hooks);
+/*
+ * namespaces: the accepted namespaces, comma-separated, each starting with
+ * '/' (--namespaces, or the conformance mode's). hooks NULL: accept every
+ * CONNECT, answer acked events UNKNOWN_EVENT.
+ */
+void		sio_init(const notifier_opts *opts, const char *namespaces, const sio_hooks *hooks);
 
 /* Engine.IO → Socket.IO: session opened, message, session closed */
 void		sio_on_open(eio_session *s);
@@ -69,6 +82,17 @@ int			sio_emit(sio_socket *sock, const char *args_json, size_t len);
 
 /* Acknowledge ack id of sock with args_json, the JSON array of the ack arguments */
 int			sio_ack(sio_socket *sock, int64_t id, const char *args_json, size_t len);
+
+/*
+ * Send one packet of any type to sock's namespace: id -1 for none, data the
+ * JSON text (or NULL), attachments the number of binary attachments that
+ * the caller sends next with sio_send_attachment. 0 or -1, as sio_emit.
+ */
+int			sio_send(sio_socket *sock, sio_type type, int64_t id, uint32_t attachments,
+					 const char *data, size_t len);
+
+/* One binary attachment of the packet sent last to sock's client */
+int			sio_send_attachment(sio_socket *sock, const char *data, size_t len);
 
 /* The namespace name of a socket */
 const char *sio_nsp_name(const sio_socket *sock);

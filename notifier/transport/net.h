@@ -17,7 +17,7 @@
  * --max-conns connections are open; further ones get 503 and are closed.
  *
  * Lifecycle rule (ARCHITECTURE.md; it governs net.c, eio_sess.c,
- * sio_sess.c, rooms.c and every module that walks sockets):
+ * sio_sess.c, room_map.c and every module that walks sockets):
  *   1. A connection that fails while the notifier is sending to it (a write
  *      error, out of memory) is only marked: net_conn_alive() turns false,
  *      later writes are dropped, and it goes on a list that an idle handle

@@ -196,6 +196,27 @@ test("--help lists every SPEC option with its default and environment variable",
   assert.match(help, /default: 25000/);
 });
 
+test("--help says which SPEC options are not implemented yet, and setting one warns at start", async () => {
+  const help = execFileSync(process.env.RC_NOTIFIER, ["--help"]).toString();
+  // each option's block: from its "  --name" line to the next option's
+  const block = (opt) => help.split(/\n(?=  --)/).find((b) => b.startsWith(`  --${opt} `) || b.startsWith(`  --${opt}\n`)) ?? "";
+  for (const opt of ["redis", "grace", "refresh-warning", "recovery-window", "tls-cert", "tls-key"])
+    assert.match(block(opt), /not implemented yet/, opt);
+  for (const opt of ["listen", "db", "rate", "rpc-pool", "max-conns-per-user", "namespaces"])
+    assert.doesNotMatch(block(opt), /not implemented yet/, opt);
+  const own = await startNotifier(["--grace", "10"], { ROOMCAST_RECOVERY_WINDOW: "30" });
+  try {
+    assert.match(own.stderr(), /--grace is not implemented yet, its value is ignored/);
+    assert.match(own.stderr(), /--recovery-window is not implemented yet/);
+    assert.doesNotMatch(own.stderr(), /--refresh-warning is not implemented/);  // not set: no warning
+  } finally {
+    await own.stop();
+  }
+  // TLS is not built in: the notifier refuses to start rather than serve plain http
+  assert.throws(() => execFileSync(process.env.RC_NOTIFIER, ["--tls-cert", "/nonexistent.pem"], { stdio: "pipe" }),
+    (e) => e.status === 2 && /TLS is not built into this version/.test(e.stderr.toString()));
+});
+
 test("a bad option value is refused with exit status 2", () => {
   assert.throws(() => execFileSync(process.env.RC_NOTIFIER, ["--ping-interval", "soon"], { stdio: "pipe" }), (e) => {
     assert.equal(e.status, 2);

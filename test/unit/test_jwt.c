@@ -13,6 +13,7 @@
 #include "rc_base64url.h"
 #include "rc_hmac.h"
 #include "rc_jwt.h"
+#include "rc_uuid.h"
 #include "tap.h"
 
 #define NOW		INT64_C(1700000000)

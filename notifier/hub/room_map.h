@@ -1,13 +1,13 @@
 /*
- * rooms.h — room membership: a hash map from room name to an intrusive
+ * room_map.h — room membership: a hash map from room name to an intrusive
  * doubly-linked list of members, and for each socket the singly-linked list
  * of its own memberships, so that leaving every room on disconnect costs
  * O(rooms of that socket) and fan-out walks only the room's members.
  * Session logic: no I/O. Rooms are created on first join and freed when
  * their last member leaves.
  */
-#ifndef RC_NOTIFIER_ROOMS_H
-#define RC_NOTIFIER_ROOMS_H
+#ifndef RC_NOTIFIER_ROOM_MAP_H
+#define RC_NOTIFIER_ROOM_MAP_H
 
 #include <stddef.h>
 

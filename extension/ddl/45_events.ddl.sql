@@ -62,7 +62,7 @@ BEGIN
         name := 'events_' || to_char(d, 'YYYYMMDD');
         IF to_regclass('roomcast.' || name) IS NULL THEN
             -- notifiers read "pos > last delivered" after every hint (the
-            -- live path, 46_control.sql): a btree on pos makes that read,
+            -- live path, 46_control.ddl.sql): a btree on pos makes that read,
             -- and max(pos), a probe per partition; created_at grows with
             -- insertion order, so a BRIN index serves retention
             EXECUTE format('CREATE TABLE roomcast.%I PARTITION OF roomcast.events FOR VALUES FROM (%L) TO (%L)',
@@ -131,13 +131,13 @@ BEGIN
     -- sessions' rooms are kept a day after the last join (recover() needs
     -- them only for a recovery window after a disconnect)
     DELETE FROM roomcast.socket_rooms WHERE joined_at < at - interval '1 day';
-    -- the control log (46_control.sql) is kept as long as events: a
+    -- the control log (46_control.ddl.sql) is kept as long as events: a
     -- notifier away for less than that still obeys every kick on its return
     DELETE FROM roomcast.control_log WHERE created_at < cutoff;
     GET DIAGNOSTICS control_deleted = ROW_COUNT;
     RETURN jsonb_build_object('created', to_jsonb(created), 'dropped', to_jsonb(dropped),
                               'deleted', deleted, 'cutoff', cutoff, 'control_deleted', control_deleted,
-                              'jobs', roomcast._jobs_maintain(at));  -- 70_jobs.sql
+                              'jobs', roomcast._jobs_maintain(at));  -- 70_jobs.ddl.sql
 END
 $$;
 REVOKE ALL ON FUNCTION roomcast._maintain(timestamptz) FROM PUBLIC;
@@ -176,7 +176,7 @@ COMMENT ON FUNCTION roomcast.notify_control(text, jsonb) IS
     'roomcast (internal): log {"c":kind, ...payload} in roomcast.control_log at commit and hint on channel roomcast (kick, kick_tenant, keys, kinds, methods)';
 REVOKE ALL ON FUNCTION roomcast.notify_control(text, jsonb) FROM PUBLIC;
 
--- The notifier reads the log with roomcast.notifier_read (46_control.sql).
+-- The notifier reads the log with roomcast.notifier_read (46_control.ddl.sql).
 
 -- The current tenant's events after pos, optionally only in rooms, in pos
 -- order (connection-state recovery); RLS applies.

@@ -1,10 +1,10 @@
 /*
- * test_rooms.c — unit tests of notifier/hub/rooms.c (room name → members):
+ * test_room_map.c — unit tests of notifier/hub/room_map.c (room name → members):
  * join, duplicate join, leave, leave-all, rooms freed when empty, table
- * growth, long names. rooms.c does no I/O, so it is compiled in here whole;
+ * growth, long names. room_map.c does no I/O, so it is compiled in here whole;
  * sockets are only addresses to it.
  */
-#include "hub/rooms.c"
+#include "hub/room_map.c"
 
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
--- roomcast install script, assembled from extension/sql/NN_*.sql in name order.
+-- roomcast install script, assembled from extension/ddl/NN_*.ddl.sql in name order.
 \echo Use "CREATE EXTENSION roomcast" to load this file. \quit
 
 -- 00: roles and the shared building blocks every other fragment relies on.

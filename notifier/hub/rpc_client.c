@@ -1,5 +1,5 @@
 /*
- * rpc.c — where a client request enters (see rpc.h).
+ * rpc_client.c — where a client request enters (see rpc_client.h).
  *
  * Order for every EVENT of an authenticated socket: the --rate token bucket
  * first (a request over the rate is answered RATE_LIMITED with retryAfter
@@ -9,7 +9,7 @@
  * answered RATE_LIMITED with retryAfter as well; a request while no database
  * connection is up is answered UNAVAILABLE at once.
  */
-#include "hub/rpc.h"
+#include "hub/rpc_client.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 #include "base/buf.h"
 #include "base/metrics.h"
 #include "rc_json.h"
-#include "hub/rooms.h"
+#include "hub/room_map.h"
 #include "codec/sio_codec.h"
 #include "hub/rpc_pool.h"
 #include "hub/rpc_queue.h"

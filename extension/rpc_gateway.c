@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * rpc.c
+ * rpc_gateway.c
  *	  The RPC gateway (SPEC §5): roomcast.rpc(token, method, args) verifies
  *	  the token, sets the identity and runs a built-in or a registered
  *	  method; register_method / unregister_method manage the registry
@@ -46,7 +46,7 @@ static const char *const builtin_methods[] = {
 static void
 CheckMethodName(const char *m, size_t len)
 {
-	if (!RcEventNameValid(m, len))
+	if (!rc_event_name_valid(m, len))
 		ereport(ERROR,
 				(errcode(RC_ERRCODE_LIMIT_EXCEEDED),
 				 errmsg("malformed rpc method name \"%.*s\"", (int) Min(len, 256), m),

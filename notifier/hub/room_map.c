@@ -1,11 +1,11 @@
 /*
- * rooms.c — room name → members (see rooms.h).
+ * room_map.c — room name → members (see room_map.h).
  *
  * Open hashing with chains; the table doubles when it holds more rooms than
  * buckets, so lookups stay O(1) on average. A room is one allocation (the
  * struct with its name); a membership is one allocation.
  */
-#include "hub/rooms.h"
+#include "hub/room_map.h"
 
 #include <stdint.h>
 #include <stdlib.h>

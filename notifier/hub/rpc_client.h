@@ -1,5 +1,5 @@
 /*
- * rpc.h — client requests (data path 2): a Socket.IO EVENT from an
+ * rpc_client.h — client requests (data path 2): a Socket.IO EVENT from an
  * authenticated socket becomes SELECT roomcast.rpc(token, method, args) on
  * the rpc pool (rpc_pool.c), queued per tenant (rpc_queue.c), and the result
  * (or the error, as {code, message}) is the ack (rpc_reply.c). This file is
@@ -8,8 +8,8 @@
  * (join-rca, leave-rca), and the CONNECT check. The database decides every
  * permission: the token travels with each call.
  */
-#ifndef RC_NOTIFIER_RPC_H
-#define RC_NOTIFIER_RPC_H
+#ifndef RC_NOTIFIER_RPC_CLIENT_H
+#define RC_NOTIFIER_RPC_CLIENT_H
 
 #include <uv.h>
 
