@@ -135,7 +135,10 @@ canary="$("$RC_SAN_BIN/pg_config" --pkglibdir)/rc_san_canary.so"
 if gcc -shared -fPIC $SAN_FLAGS -I"$(pg_config --includedir-server)" \
 	test/asan/rc_san_canary.c test/asan/rc_san_palloc.c \
 	$(echo ",$wrap" | sed "s/,/ -Wl,--wrap=/g") -o "$canary" >&2; then
-	psql -X -q -c "CREATE FUNCTION rc_san_canary_heap(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" \
+	# synchronous_commit: the cluster runs with it off, and the crash restart
+	# that follows each canary would lose the functions' commit
+	psql -X -q -c "SET synchronous_commit = on" \
+		-c "CREATE FUNCTION rc_san_canary_heap(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" \
 		-c "CREATE FUNCTION rc_san_canary_palloc(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" \
 		-c "CREATE FUNCTION rc_san_canary_ub(int) RETURNS int AS 'rc_san_canary' LANGUAGE C STRICT" >&2
 	for kind in heap:heap-buffer-overflow palloc:use-after-poison ub:'signed integer overflow'; do
