@@ -43,5 +43,5 @@ install-notifier: $(BUILD)/roomcast-notifier
 fuzz-notifier: $(BUILD)/fuzz/fuzz_notifier_codecs
 $(BUILD)/fuzz/fuzz_notifier_codecs: test/fuzz/fuzz_notifier_codecs.c $(NOTIFIER_CODEC_SRCS) $(NOTIFIER_HDRS)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -g -O1 -D_GNU_SOURCE -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(NOTIFIER_CPPFLAGS) -Icommon $< $(NOTIFIER_CODEC_SRCS) -o $@ -lcrypto
