@@ -22,7 +22,7 @@ for f in "$logdir"/*; do
 	*-e2e-asan*) build=" (ASan build)" ;;
 	*) build="" ;;
 	esac
-	grep -o 'SECURITY|[^|]*|[^|]*|.*$' "$f" |
+	{ grep -o 'SECURITY|[^|]*|[^|]*|.*$' "$f" || true; } |
 		sed -e 's/[[:space:]]*$//' -e 's/^SECURITY|//' |
 		awk -F'|' -v build="$build" 'NF >= 3 { printf "| %s | %s | %s%s |\n", $1, $2, $3, build }'
 done | LC_ALL=C sort -u
