@@ -1,0 +1,90 @@
+// listen-server.mjs — the Node.js peer of the fan-out benchmark (bench/fanout/run):
+// socket.io 4.8 with what an application would write by hand to do roomcast's job.
+// It verifies each CONNECT's JWT locally with the keys of roomcast.signing_keys (HS256/384/512,
+// exp), joins tenant:{t} and tenant:{t}:user:{u} as the notifier does, greets with `connected`,
+// and LISTENs on the database: each event message (docs/protocol.md) is emitted to its room as
+// emit(e, d, String(p)), so the bytes on the wire match the notifier's. Unlike the notifier it
+// does no roomcast.authenticate() round trip per CONNECT (that only costs connect time, which
+// the benchmark does not compare), no big-event fetch and no catch-up after a lost connection.
+//
+//   node listen-server.mjs PORT PING_INTERVAL_MS PING_TIMEOUT_MS DATABASE [CHANNEL]
+// (host, port and user of the database from PGHOST, PGPORT, PGUSER; loopback only)
+import http from "node:http";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import pg from "pg";
+import { Server } from "socket.io";
+
+const [portArg, pingArg, timeoutArg, database, channel = "roomcast"] = process.argv.slice(2);
+const port = Number(portArg);
+if (!port || !database || !/^[a-z_]+$/.test(channel)) {
+  console.error("usage: node listen-server.mjs PORT PING_INTERVAL_MS PING_TIMEOUT_MS DATABASE [CHANNEL]");
+  process.exit(2);
+}
+
+const db = new pg.Client({ database, application_name: "bench-node-peer" });
+await db.connect();
+const keys = new Map();
+for (const k of (await db.query("SELECT kid, alg, secret FROM roomcast.signing_keys WHERE retired_at IS NULL")).rows) {
+  keys.set(k.kid, k);
+}
+const HASH = { HS256: "sha256", HS384: "sha384", HS512: "sha512" };
+
+// the claims of a valid token, else null
+function verify(token) {
+  if (typeof token !== "string") return null;
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], "base64url"));
+    const key = keys.get(header.kid);
+    if (!key || key.alg !== header.alg || !HASH[key.alg]) return null;
+    const want = createHmac(HASH[key.alg], key.secret).update(`${parts[0]}.${parts[1]}`).digest();
+    const got = Buffer.from(parts[2], "base64url");
+    if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
+    const claims = JSON.parse(Buffer.from(parts[1], "base64url"));
+    if (typeof claims.exp !== "number" || claims.exp * 1000 < Date.now()) return null;
+    if (typeof claims.sub !== "string" || typeof claims.tenantId !== "string") return null;
+    return claims;
+  } catch {
+    return null;
+  }
+}
+
+const httpServer = http.createServer();
+const io = new Server(httpServer, {
+  pingInterval: Number(pingArg) || 25000,
+  pingTimeout: Number(timeoutArg) || 20000,
+  maxHttpBufferSize: 1000000,
+});
+
+io.use((socket, next) => {
+  const claims = verify(socket.handshake.auth?.token);
+  if (!claims) return next(Object.assign(new Error("Unauthorized"), { data: { code: "INVALID_TOKEN" } }));
+  socket.data.user = { userId: claims.sub, tenantId: claims.tenantId, role: claims.role, email: claims.email };
+  next();
+});
+
+io.on("connection", (socket) => {
+  const { userId, tenantId } = socket.data.user;
+  socket.join([`tenant:${tenantId}`, `tenant:${tenantId}:user:${userId}`]);
+  socket.emit("connected", { message: "connected", timestamp: Date.now() });
+});
+
+db.on("notification", (m) => {
+  if (m.channel !== channel) return;
+  let msg;
+  try {
+    msg = JSON.parse(m.payload);
+  } catch {
+    return;
+  }
+  // events only (control messages have "c"); a socket never gets another tenant's event
+  if (msg.p === undefined || msg.big || msg.n !== "/" || !msg.r.startsWith(`tenant:${msg.t}`)) return;
+  io.to(msg.r).emit(msg.e, msg.d, String(msg.p));
+});
+await db.query(`LISTEN ${channel}`);
+
+httpServer.listen(port, "127.0.0.1");
+process.on("SIGTERM", () => process.exit(0));
+process.on("SIGINT", () => process.exit(0));
+console.error(`node peer on 127.0.0.1:${port}, LISTEN ${channel}`);
