@@ -109,6 +109,7 @@ for (const c of cases) {
   const r = {
     case: c.case,
     server: c.server,
+    load: c.load, // 1-minute load average when the case ended (2 CPUs, shared)
     sockets: S,
     events: commits.size,
     deliveries: lat.length,
@@ -148,11 +149,11 @@ const sizes = [...new Set(results.filter((r) => r.case.startsWith("fanout")).map
 for (const n of sizes) {
   const ev = results.find((r) => r.case.startsWith(`fanout-${n}-`)).events;
   console.log(`\nFan-out: ${n} sockets in one room, ${ev} events, COMMIT -> socket (ms)`);
-  console.log(`${pad("server", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("first", 8)}${padl("last", 8)}${padl("B/socket", 10)}${padl("CPU ms/10k", 12)}  deliveries`);
+  console.log(`${pad("server", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("first", 8)}${padl("last", 8)}${padl("B/socket", 10)}${padl("CPU ms/10k", 12)}${padl("load", 6)}  deliveries`);
   for (const srv of ["roomcast", "node", "floor"]) {
     const r = by(`fanout-${n}-${srv}`);
     if (!r) continue;
-    console.log(`${pad(srv, 10)}${padl(f(r.p50_ms), 8)}${padl(f(r.p99_ms), 8)}${padl(f(r.max_ms), 8)}${padl(f(r.first_socket_median_ms), 8)}${padl(f(r.last_socket_median_ms), 8)}${padl(r.bytes_per_socket, 10)}${padl(f(r.cpu_ms_per_10k), 12)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
+    console.log(`${pad(srv, 10)}${padl(f(r.p50_ms), 8)}${padl(f(r.p99_ms), 8)}${padl(f(r.max_ms), 8)}${padl(f(r.first_socket_median_ms), 8)}${padl(f(r.last_socket_median_ms), 8)}${padl(r.bytes_per_socket, 10)}${padl(f(r.cpu_ms_per_10k), 12)}${padl(r.load, 6)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
   }
   const rc = by(`fanout-${n}-roomcast`), nd = by(`fanout-${n}-node`), fl = by(`fanout-${n}-floor`);
   if (rc && fl) console.log(`roomcast / floor: p50 ${ratio(rc.p50_ms, fl.p50_ms)}, p99 ${ratio(rc.p99_ms, fl.p99_ms)}, max ${ratio(rc.max_ms, fl.max_ms)}, CPU ${ratio(rc.cpu_ms_per_10k, fl.cpu_ms_per_10k)}   (aim: p99 <= 1.10x)`);
@@ -162,14 +163,16 @@ for (const n of sizes) {
 const streams = results.filter((r) => r.case.startsWith("stream"));
 if (streams.length) {
   console.log(`\nStream: ${streams[0].sockets} sockets, one user room each, COMMIT -> socket (ms)`);
-  console.log(`${pad("case", 22)}${padl("events", 8)}${padl("events/s", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("COMMIT rt", 11)}  deliveries`);
+  console.log(`${pad("case", 22)}${padl("events", 8)}${padl("events/s", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("COMMIT rt", 11)}${padl("load", 6)}  deliveries`);
   for (const r of streams) {
-    console.log(`${pad(r.case.replace(/^stream-/, ""), 22)}${padl(r.events, 8)}${padl(f(r.rate, 0), 10)}${padl(f(r.p50_ms, 2), 8)}${padl(f(r.p99_ms, 2), 8)}${padl(f(r.max_ms, 2), 8)}${padl(f(r.commit_us_p50 / 1000, 2), 11)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
+    console.log(`${pad(r.case.replace(/^stream-/, ""), 22)}${padl(r.events, 8)}${padl(f(r.rate, 0), 10)}${padl(f(r.p50_ms, 2), 8)}${padl(f(r.p99_ms, 2), 8)}${padl(f(r.max_ms, 2), 8)}${padl(f(r.commit_us_p50 / 1000, 2), 11)}${padl(r.load, 6)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
   }
   const rr = by("stream-rate-roomcast"), rf = by("stream-rate-floor"), rn = by("stream-rate-node");
   if (rr) console.log(`roomcast at ${f(rr.rate, 0)}/s: p99 ${f(rr.p99_ms, 2)} ms (aim: <= 2 ms)${rf ? `; roomcast / floor p99 ${ratio(rr.p99_ms, rf.p99_ms)}` : ""}${rn ? `; node / roomcast p99 ${ratio(rn.p99_ms, rr.p99_ms)}` : ""}`);
-  const em = by("stream-max-floor") ?? by("stream-max-roomcast"), ob = by("stream-outbox-floor");
-  if (em && ob) console.log(`highest rate: emit ${f(em.rate, 0)}/s vs hand-written outbox ${f(ob.rate, 0)}/s = ${(100 * em.rate / ob.rate).toFixed(0)} % (aim: >= 80 %)`);
+  // best of the alternated rounds, both delivered by the floor
+  const best = (prefix) => results.filter((r) => r.case.startsWith(prefix)).sort((x, y) => y.rate - x.rate)[0];
+  const em = best("stream-max-floor"), ob = best("stream-outbox-floor");
+  if (em && ob) console.log(`highest rate (best of ${results.filter((r) => r.case.startsWith("stream-max-floor")).length}, delivered by the floor): emit ${f(em.rate, 0)}/s vs hand-written outbox ${f(ob.rate, 0)}/s = ${(100 * em.rate / ob.rate).toFixed(0)} % (aim: >= 80 %)`);
 }
 if (failures) {
   console.log(`\nFAILED: ${failures} case(s) lost, duplicated or reordered events:`);
