@@ -126,6 +126,7 @@ for (const c of cases) {
     bytes_per_socket: Math.round(((c.rss_connected_kb - c.rss_before_kb) * 1024) / S),
     rss_connected_kb: c.rss_connected_kb,
     cpu_seconds: c.cpu_seconds,
+    cpu_sys_share: c.cpu_seconds > 0 ? c.cpu_sys_seconds / c.cpu_seconds : NaN, // kernel share
     cpu_ms_per_10k: lat.length ? (c.cpu_seconds * 1000 * 10000) / lat.length : NaN,
     rate: c.emitter.rate,
     txn_us_p50: c.emitter.txn_us_p50,
@@ -149,16 +150,34 @@ const sizes = [...new Set(results.filter((r) => r.case.startsWith("fanout")).map
 for (const n of sizes) {
   const ev = results.find((r) => r.case.startsWith(`fanout-${n}-`)).events;
   console.log(`\nFan-out: ${n} sockets in one room, ${ev} events, COMMIT -> socket (ms)`);
-  console.log(`${pad("server", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("first", 8)}${padl("last", 8)}${padl("B/socket", 10)}${padl("CPU ms/10k", 12)}${padl("load", 6)}  deliveries`);
+  console.log(`${pad("server", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("first", 8)}${padl("last", 8)}${padl("B/socket", 10)}${padl("CPU ms/10k", 12)}${padl("kernel", 8)}${padl("load", 6)}  deliveries`);
   for (const srv of ["roomcast", "node", "floor"]) {
     const r = by(`fanout-${n}-${srv}`);
     if (!r) continue;
-    console.log(`${pad(srv, 10)}${padl(f(r.p50_ms), 8)}${padl(f(r.p99_ms), 8)}${padl(f(r.max_ms), 8)}${padl(f(r.first_socket_median_ms), 8)}${padl(f(r.last_socket_median_ms), 8)}${padl(r.bytes_per_socket, 10)}${padl(f(r.cpu_ms_per_10k), 12)}${padl(r.load, 6)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
+    console.log(`${pad(srv, 10)}${padl(f(r.p50_ms), 8)}${padl(f(r.p99_ms), 8)}${padl(f(r.max_ms), 8)}${padl(f(r.first_socket_median_ms), 8)}${padl(f(r.last_socket_median_ms), 8)}${padl(r.bytes_per_socket, 10)}${padl(f(r.cpu_ms_per_10k), 12)}${padl(`${f(100 * r.cpu_sys_share, 0)} %`, 8)}${padl(r.load, 6)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
   }
   const rc = by(`fanout-${n}-roomcast`), nd = by(`fanout-${n}-node`), fl = by(`fanout-${n}-floor`);
   if (rc && fl) console.log(`roomcast / floor: p50 ${ratio(rc.p50_ms, fl.p50_ms)}, p99 ${ratio(rc.p99_ms, fl.p99_ms)}, max ${ratio(rc.max_ms, fl.max_ms)}, CPU ${ratio(rc.cpu_ms_per_10k, fl.cpu_ms_per_10k)}   (aim: p99 <= 1.10x)`);
   if (rc && nd) console.log(`node / roomcast:  p50 ${ratio(nd.p50_ms, rc.p50_ms)}, p99 ${ratio(nd.p99_ms, rc.p99_ms)}, max ${ratio(nd.max_ms, rc.max_ms)}, CPU ${ratio(nd.cpu_ms_per_10k, rc.cpu_ms_per_10k)}, bytes/socket ${ratio(nd.bytes_per_socket, rc.bytes_per_socket)}`);
   if (rc) console.log(`roomcast bytes per authenticated idle socket: ${rc.bytes_per_socket} (aim: <= 1200)`);
+}
+// BENCH_STRACE=1: system calls per delivery during the fan-out events
+const traced = results.filter((r) => fs.existsSync(path.join(dir, `${r.case}.strace`)));
+if (traced.length) {
+  console.log("\nSystem calls per delivery during the fan-out (strace -c; times of this run are not comparable)");
+  for (const r of traced) {
+    const rows = [];
+    for (const line of read(`${r.case}.strace`).split("\n")) {
+      const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line);
+      if (m && m[2] !== "total") rows.push([m[2], Number(m[1])]);
+    }
+    const total = rows.reduce((a, x) => a + x[1], 0);
+    const d = r.deliveries + r.sockets; // the warm-up event falls inside the traced window
+    rows.sort((a, b) => b[1] - a[1]);
+    r.syscalls_per_delivery = total / d;
+    console.log(`${pad(r.case, 22)} ${f(total / d, 2)} per delivery: ${rows.slice(0, 5).map(([n, c]) => `${n} ${f(c / d, 3)}`).join(", ")}`);
+  }
+  fs.writeFileSync(path.join(dir, "results.json"), JSON.stringify({ machine: read("machine.txt"), results }, null, 1));
 }
 const streams = results.filter((r) => r.case.startsWith("stream"));
 if (streams.length) {
