@@ -182,9 +182,9 @@ if (traced.length) {
 const streams = results.filter((r) => r.case.startsWith("stream"));
 if (streams.length) {
   console.log(`\nStream: ${streams[0].sockets} sockets, one user room each, COMMIT -> socket (ms)`);
-  console.log(`${pad("case", 22)}${padl("events", 8)}${padl("events/s", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("COMMIT rt", 11)}${padl("load", 6)}  deliveries`);
+  console.log(`${pad("case", 22)}${padl("events", 8)}${padl("events/s", 10)}${padl("p50", 8)}${padl("p99", 8)}${padl("max", 8)}${padl("COMMIT rt", 11)}${padl("CPU ms/10k", 12)}${padl("load", 6)}  deliveries`);
   for (const r of streams) {
-    console.log(`${pad(r.case.replace(/^stream-/, ""), 22)}${padl(r.events, 8)}${padl(f(r.rate, 0), 10)}${padl(f(r.p50_ms, 2), 8)}${padl(f(r.p99_ms, 2), 8)}${padl(f(r.max_ms, 2), 8)}${padl(f(r.commit_us_p50 / 1000, 2), 11)}${padl(r.load, 6)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
+    console.log(`${pad(r.case.replace(/^stream-/, ""), 22)}${padl(r.events, 8)}${padl(f(r.rate, 0), 10)}${padl(f(r.p50_ms, 2), 8)}${padl(f(r.p99_ms, 2), 8)}${padl(f(r.max_ms, 2), 8)}${padl(f(r.commit_us_p50 / 1000, 2), 11)}${padl(f(r.cpu_ms_per_10k, 0), 12)}${padl(r.load, 6)}  ${r.deliveries}/${r.expected_deliveries}${r.ok ? " ok" : " FAILED"}`);
   }
   const rr = by("stream-rate-roomcast"), rf = by("stream-rate-floor"), rn = by("stream-rate-node");
   if (rr) console.log(`roomcast at ${f(rr.rate, 0)}/s: p99 ${f(rr.p99_ms, 2)} ms (aim: <= 2 ms)${rf ? `; roomcast / floor p99 ${ratio(rr.p99_ms, rf.p99_ms)}` : ""}${rn ? `; node / roomcast p99 ${ratio(rn.p99_ms, rr.p99_ms)}` : ""}`);
