@@ -209,7 +209,12 @@ load_rooms(const char *path)
 		line[strcspn(line, "\r\n")] = '\0';
 		/* room names of this benchmark: tenant:<uuid>[:user:<uuid>] */
 		if (line[0] == '\0' || strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789:-") != strlen(line))
-			break;
+		{
+			fprintf(stderr, "emitter: %s line %d is not a room name of this benchmark: %.80s\n",
+					path, nrooms + 1, line);
+			fclose(f);
+			return -1;
+		}
 		rooms[nrooms++] = strdup(line);
 	}
 	fclose(f);

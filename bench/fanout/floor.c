@@ -451,11 +451,18 @@ on_notify(const char *payload)
 
 	if (!field(payload, "r", &r, &rn) || !field(payload, "e", &e, &en) || !field(payload, "p", &p, &pn) ||
 		(d = strstr(payload, "\"d\":")) == NULL)
+	{
+		/* a control message or a big event: not part of this benchmark (the clients would miss it) */
+		fprintf(stderr, "floor: notification ignored: %.120s\n", payload);
 		return;
+	}
 	d += 4;
 	dn = strlen(d) - 1;			/* "d" is the last key: up to the closing brace */
 	if (en + dn + pn + 16 > sizeof(text))
+	{
+		fprintf(stderr, "floor: event of %zu bytes over the %d-byte frame buffer, dropped\n", dn, FL_FRAME_MAX);
 		return;
+	}
 	tn = (size_t) snprintf(text, sizeof(text), "42[\"%.*s\",%.*s,\"%.*s\"]", (int) en, e, (int) dn, d, (int) pn, p);
 	fn = frame(out, text, tn);
 	events++;
