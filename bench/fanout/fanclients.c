@@ -237,7 +237,10 @@ on_event(fc_client *c, const char *m, size_t len)
 	if (len < sizeof(pre) - 1 || memcmp(m, pre, sizeof(pre) - 1) != 0)
 		return;
 	p = memmem(m, len, "\"n\":", 4);
-	if (p == NULL || (p += 4) >= end || *p < '0' || *p > '9')
+	if (p != NULL)				/* jsonb's text form has a space after the colon */
+		for (p += 4; p < end && *p == ' '; p++)
+			;
+	if (p == NULL || p >= end || *p < '0' || *p > '9')
 	{
 		bad_events++;
 		return;

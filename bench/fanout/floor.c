@@ -6,18 +6,22 @@
  * It accepts WebSocket upgrades on /socket.io/ (any path), sends the Engine.IO
  * open packet, answers the Socket.IO CONNECT with a CONNECT reply, and takes
  * the client's room from its auth payload ("room":"…") without verifying
- * anything. It LISTENs on one channel (--channel, `roomcast` or the outbox's)
- * of the database; for each notification it builds the frame
- * 42["<e>",<d>,"<p>"] once and writes those same bytes to every socket of the
- * room (the tenant room is everyone): one write() per socket, a copy only when
- * the kernel does not take all of it. No heartbeats, no JSON parsing beyond
- * finding the keys, no authentication, no per-socket state but the room.
+ * anything. It LISTENs on one channel of the database (--channel):
+ *   roomcast      a notification is a hint (docs/protocol.md): it reads what is
+ *                 new with roomcast.notifier_read(pos, control, 500), as the
+ *                 notifier does, one query at a time, again while pages are full
+ *                 or hints came meanwhile;
+ *   anything else the event is in the payload, {"p":…,"r":…,"e":…,…,"d":…} with
+ *                 "d" last (the benchmark's hand-written outbox).
+ * For each event it builds the frame 42["<e>",<d>,"<p>"] once and writes those
+ * same bytes to every socket of the room (the tenant room is everyone): one
+ * write() per socket, a copy only when the kernel does not take all of it. No
+ * heartbeats, no JSON parsing beyond finding the keys, no authentication, no
+ * per-socket state but the room; control entries are skipped.
  *
  *   floor --port P --db CONNINFO [--channel NAME]
  *
- * It relies on the payload format of docs/protocol.md with "d" as the last
- * key (true for roomcast.emit and for the benchmark's outbox) and ignores
- * "big" events and control messages. Loopback only; runs until SIGTERM/SIGINT.
+ * Loopback only; runs until SIGTERM/SIGINT.
  */
 #include <getopt.h>
 #include <libpq-fe.h>
@@ -34,7 +38,7 @@
 #define FL_IN_CAP 4096			/* handshake and CONNECT: one small request each */
 #define FL_HASH 65536			/* user-room table slots (power of two, > 2 x clients) */
 #define FL_MAX_CONNS 20000
-#define FL_FRAME_MAX 9000		/* a NOTIFY payload is at most 8000 bytes */
+#define FL_FRAME_MAX 70000		/* event data is at most 64 KiB (roomcast.max_event_bytes) */
 
 typedef enum fl_state
 {
@@ -70,6 +74,10 @@ static PGconn *pg;
 static uv_poll_t pg_poll;
 static uv_signal_t sig_term, sig_int;
 static uint64_t deliveries, events, copies;
+static bool read_mode;			/* roomcast: notifications are hints, read the log */
+static bool reading;			/* a notifier_read is in flight */
+static bool read_again;			/* a hint (or a full page) came since it was sent */
+static long long after_pos, after_control;	/* the read cursors */
 
 static void
 free_cb(uv_handle_t *h)
@@ -181,12 +189,19 @@ frame(char *out, const char *text, size_t n)
 	out[0] = (char) 0x81;
 	if (n < 126)
 		out[1] = (char) n;
-	else
+	else if (n < 65536)
 	{
 		out[1] = 126;
 		out[2] = (char) (n >> 8);
 		out[3] = (char) n;
 		h = 4;
+	}
+	else
+	{
+		out[1] = 127;
+		for (int i = 0; i < 8; i++)
+			out[2 + i] = (char) ((uint64_t) n >> (56 - 8 * i));
+		h = 10;
 	}
 	memcpy(out + h, text, n);
 	return h + n;
@@ -431,42 +446,30 @@ field(const char *payload, const char *key, const char **v, size_t *n)
 	return *n > 0;
 }
 
-/* One notification: encode once, write the same bytes to every member */
+/*
+ * One event: encode 42["event",data,"pos"] once and write the same bytes to
+ * every member of room (the tenant room is everyone). data is JSON text.
+ */
 static void
-on_notify(const char *payload)
+deliver(const char *room, size_t rn, const char *event, size_t en, const char *data, size_t dn,
+		const char *pos, size_t pn)
 {
 	static char text[FL_FRAME_MAX],
-				out[FL_FRAME_MAX + 4];
-	const char *r,
-			   *e,
-			   *p,
-			   *d;
-	size_t		rn,
-				en,
-				pn,
-				dn,
-				tn,
+				out[FL_FRAME_MAX + 10];
+	size_t		tn,
 				fn;
 	int			slot;
 
-	if (!field(payload, "r", &r, &rn) || !field(payload, "e", &e, &en) || !field(payload, "p", &p, &pn) ||
-		(d = strstr(payload, "\"d\":")) == NULL)
-	{
-		/* a control message or a big event: not part of this benchmark (the clients would miss it) */
-		fprintf(stderr, "floor: notification ignored: %.120s\n", payload);
-		return;
-	}
-	d += 4;
-	dn = strlen(d) - 1;			/* "d" is the last key: up to the closing brace */
 	if (en + dn + pn + 16 > sizeof(text))
 	{
 		fprintf(stderr, "floor: event of %zu bytes over the %d-byte frame buffer, dropped\n", dn, FL_FRAME_MAX);
 		return;
 	}
-	tn = (size_t) snprintf(text, sizeof(text), "42[\"%.*s\",%.*s,\"%.*s\"]", (int) en, e, (int) dn, d, (int) pn, p);
+	tn = (size_t) snprintf(text, sizeof(text), "42[\"%.*s\",%.*s,\"%.*s\"]", (int) en, event, (int) dn, data,
+						   (int) pn, pos);
 	fn = frame(out, text, tn);
 	events++;
-	if (memmem(r, rn, ":user:", 6) == NULL)
+	if (memmem(room, rn, ":user:", 6) == NULL)
 	{
 		/* the tenant room: everyone (a close during the loop swaps in the last socket) */
 		for (int i = 0; i < nall; i++)
@@ -480,7 +483,7 @@ on_notify(const char *payload)
 		}
 		return;
 	}
-	slot = room_slot(r, rn, false);
+	slot = room_slot(room, rn, false);
 	if (slot < 0)
 		return;
 	for (fl_conn * c = rooms[slot].head, *next; c != NULL; c = next)
@@ -489,6 +492,81 @@ on_notify(const char *payload)
 		conn_write(c, out, fn);
 		deliveries++;
 	}
+}
+
+/* Payload mode (the outbox): the event is in the notification itself, "d" last */
+static void
+on_payload(const char *payload)
+{
+	const char *r,
+			   *e,
+			   *p,
+			   *d;
+	size_t		rn,
+				en,
+				pn;
+
+	if (!field(payload, "r", &r, &rn) || !field(payload, "e", &e, &en) || !field(payload, "p", &p, &pn) ||
+		(d = strstr(payload, "\"d\":")) == NULL)
+	{
+		fprintf(stderr, "floor: notification ignored: %.120s\n", payload);
+		return;
+	}
+	d += 4;
+	deliver(r, rn, e, en, d, strlen(d) - 1, p, pn);	/* up to the closing brace */
+}
+
+/* Read mode (roomcast): ask for what is new after the cursors */
+static void
+read_start(void)
+{
+	char		a[24],
+				b[24];
+	const char *params[2] = {a, b};
+
+	snprintf(a, sizeof(a), "%lld", after_pos);
+	snprintf(b, sizeof(b), "%lld", after_control);
+	if (!PQsendQueryParams(pg, "SELECT pos, room, event, data FROM roomcast.notifier_read($1, $2, 500)",
+						   2, NULL, params, NULL, NULL, 0))
+	{
+		fprintf(stderr, "floor: notifier_read: %s", PQerrorMessage(pg));
+		uv_stop(loop);
+		return;
+	}
+	reading = true;
+	read_again = false;
+}
+
+/* Read mode: deliver the rows of a notifier_read page, advance the cursors */
+static void
+read_rows(PGresult *r)
+{
+	int			nev = 0,
+				nctl = 0;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	{
+		fprintf(stderr, "floor: notifier_read: %s", PQresultErrorMessage(r));
+		return;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+	{
+		long long	pos = atoll(PQgetvalue(r, i, 0));
+
+		if (PQgetisnull(r, i, 1))
+		{
+			after_control = pos;	/* a control entry (keys, kick…): not part of this benchmark */
+			nctl++;
+			continue;
+		}
+		deliver(PQgetvalue(r, i, 1), (size_t) PQgetlength(r, i, 1), PQgetvalue(r, i, 2),
+				(size_t) PQgetlength(r, i, 2), PQgetvalue(r, i, 3), (size_t) PQgetlength(r, i, 3),
+				PQgetvalue(r, i, 0), (size_t) PQgetlength(r, i, 0));
+		after_pos = pos;
+		nev++;
+	}
+	if (nev == 500 || nctl == 500)
+		read_again = true;		/* a full page: there may be more */
 }
 
 static void
@@ -505,11 +583,29 @@ pg_cb(uv_poll_t *h, int status, int ev)
 		uv_stop(loop);
 		return;
 	}
+	while (reading && !PQisBusy(pg))
+	{
+		PGresult   *r = PQgetResult(pg);
+
+		if (r == NULL)
+		{
+			reading = false;
+			break;
+		}
+		read_rows(r);
+		PQclear(r);
+	}
+	/* after the results: parsing them may have queued notifications too */
 	while ((n = PQnotifies(pg)) != NULL)
 	{
-		on_notify(n->extra);
+		if (read_mode)
+			read_again = true;	/* a hint: whatever it says, read what is new */
+		else
+			on_payload(n->extra);
 		PQfreemem(n);
 	}
+	if (read_mode && !reading && read_again)
+		read_start();
 }
 
 static void
@@ -574,7 +670,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	PQclear(r);
-	PQsetnonblocking(pg, 1);
+	read_mode = strcmp(channel, "roomcast") == 0;
+	if (read_mode)
+	{
+		/* after LISTEN, so nothing committed in between is missed: start where the logs end */
+		r = PQexec(pg, "SELECT pos, control_id FROM roomcast.notifier_anchor()");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		{
+			fprintf(stderr, "floor: notifier_anchor: %s", PQerrorMessage(pg));
+			return 1;
+		}
+		after_pos = atoll(PQgetvalue(r, 0, 0));
+		after_control = atoll(PQgetvalue(r, 0, 1));
+		PQclear(r);
+	}
 
 	loop = uv_default_loop();
 	uv_tcp_init(loop, &server);

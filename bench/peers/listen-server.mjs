@@ -2,10 +2,12 @@
 // socket.io 4.8 with what an application would write by hand to do roomcast's job.
 // It verifies each CONNECT's JWT locally with the keys of roomcast.signing_keys (HS256/384/512,
 // exp), joins tenant:{t} and tenant:{t}:user:{u} as the notifier does, greets with `connected`,
-// and LISTENs on the database: each event message (docs/protocol.md) is emitted to its room as
-// emit(e, d, String(p)), so the bytes on the wire match the notifier's. Unlike the notifier it
-// does no roomcast.authenticate() round trip per CONNECT (that only costs connect time, which
-// the benchmark does not compare), no big-event fetch and no catch-up after a lost connection.
+// and LISTENs on the database: on channel roomcast each notification is a hint and the events
+// are read back with roomcast.notifier_read (docs/protocol.md), as the notifier does; on any
+// other channel the event is the payload. Each event is emitted to its room as
+// emit(event, data, String(pos)), so the bytes on the wire match the notifier's. Unlike the
+// notifier it does no roomcast.authenticate() round trip per CONNECT (that only costs connect
+// time, which the benchmark does not compare) and no catch-up after a lost connection.
 //
 //   node listen-server.mjs PORT PING_INTERVAL_MS PING_TIMEOUT_MS DATABASE [CHANNEL]
 // (host, port and user of the database from PGHOST, PGPORT, PGUSER; loopback only)
@@ -70,19 +72,59 @@ io.on("connection", (socket) => {
   socket.emit("connected", { message: "connected", timestamp: Date.now() });
 });
 
+// a socket never gets another tenant's event; namespace "/" only
+const send = (tenant, room, nsp, event, data, pos) => {
+  if (nsp === "/" && room.startsWith(`tenant:${tenant}`)) io.to(room).emit(event, data, String(pos));
+};
+
+// channel roomcast: a notification is only a hint (docs/protocol.md); read what is new with
+// roomcast.notifier_read, one query at a time, again while pages are full or hints came meanwhile
+let afterPos = "0", afterControl = "0", reading = false, again = false;
+async function readLog() {
+  reading = true;
+  do {
+    again = false;
+    const { rows } = await db.query(
+      "SELECT pos, tenant_id::text AS t, room, nsp, event, data FROM roomcast.notifier_read($1, $2, 500)",
+      [afterPos, afterControl],
+    );
+    let events = 0, controls = 0;
+    for (const r of rows) {
+      if (r.room === null) {
+        afterControl = r.pos; // keys, kick…: not part of the benchmark
+        controls++;
+        continue;
+      }
+      send(r.t, r.room, r.nsp, r.event, JSON.parse(r.data), r.pos);
+      afterPos = r.pos;
+      events++;
+    }
+    if (events === 500 || controls === 500) again = true;
+  } while (again);
+  reading = false;
+}
+
 db.on("notification", (m) => {
   if (m.channel !== channel) return;
+  if (channel === "roomcast") {
+    if (reading) again = true;
+    else readLog().catch((e) => console.error(e));
+    return;
+  }
+  // any other channel: the event is the payload (the benchmark's hand-written outbox)
   let msg;
   try {
     msg = JSON.parse(m.payload);
   } catch {
     return;
   }
-  // events only (control messages have "c"); a socket never gets another tenant's event
-  if (msg.p === undefined || msg.big || msg.n !== "/" || !msg.r.startsWith(`tenant:${msg.t}`)) return;
-  io.to(msg.r).emit(msg.e, msg.d, String(msg.p));
+  if (msg.p !== undefined) send(msg.t, msg.r, msg.n, msg.e, msg.d, msg.p);
 });
 await db.query(`LISTEN ${channel}`);
+if (channel === "roomcast") {
+  const { rows } = await db.query("SELECT pos::text, control_id::text FROM roomcast.notifier_anchor()");
+  [afterPos, afterControl] = [rows[0].pos, rows[0].control_id];
+}
 
 httpServer.listen(port, "127.0.0.1");
 process.on("SIGTERM", () => process.exit(0));
