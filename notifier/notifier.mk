@@ -20,7 +20,7 @@ NOTIFIER_SRCS = $(sort $(foreach l,$(NOTIFIER_LAYERS),$(wildcard notifier/$(l)/*
 NOTIFIER_HDRS = $(foreach l,$(NOTIFIER_LAYERS),$(wildcard notifier/$(l)/*.h))
 NOTIFIER_CODEC_OBJS = $(patsubst notifier/%.c,$(BUILD)/notifier/%.o,$(NOTIFIER_CODEC_SRCS))
 NOTIFIER_OBJS = $(patsubst notifier/%.c,$(BUILD)/notifier/%.o,$(NOTIFIER_SRCS))
-NOTIFIER_LIBS = -luv -lpq -lcrypto -lm
+NOTIFIER_LIBS = -luv -lpq -lcrypto -lhiredis -lm
 
 all: $(BUILD)/roomcast-notifier
 

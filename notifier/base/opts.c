@@ -43,7 +43,10 @@ typedef struct opt_def
 static const opt_def opt_defs[] = {
 	{"listen", "HOST:PORT", "127.0.0.1:3001", OPT_LISTEN, 0, 0, false, "HTTP + WebSocket address"},
 	{"db", "CONNINFO", NULL, OPT_STR, F(db), 0, false, "database (libpq conninfo; default: libpq PG* defaults)"},
-	{"redis", "URL", NULL, OPT_STR, F(redis), 0, false, "presence store"},
+	{"redis", "URL", NULL, OPT_STR, F(redis), 0, false,
+	"presence store, redis://host:port (without it presence is kept in memory, one instance)"},
+	{"presence-ttl", "S", "300", OPT_UINT, F(presence_ttl), 86400, false,
+	"Redis presence entries expire this long after their last refresh (refreshed every S/3)"},
 	{"cors-origin", "LIST", NULL, OPT_STR, F(cors_origin), 0, true,
 	"allowed browser origins, comma-separated, or * (default: same origin only)"},
 	{"namespaces", "LIST", "/,/notifications", OPT_STR, F(namespaces), 0, false, "accepted Socket.IO namespaces"},
@@ -90,7 +93,6 @@ static const struct
 	const char *name;
 	const char *instead;
 }			opt_not_yet[] = {
-	{"redis", "there is no presence yet (presence:list is an unknown event), the URL is never used"},
 	{"grace", "token expiry is checked at CONNECT only; open sockets are not expired"},
 	{"refresh-warning", "auth:refresh-needed is never sent"},
 	{"recovery-window", "connection state recovery is not offered"},

@@ -23,7 +23,8 @@ typedef struct notifier_opts
 	char	   *listen_host;	/* from --listen HOST:PORT */
 	int			listen_port;
 	char	   *db;				/* libpq conninfo (db.c, rpc_pool.c) */
-	char	   *redis;
+	char	   *redis;			/* presence store URL (presence.c) */
+	uint32_t	presence_ttl;	/* s */
 	char	   *cors_origin;	/* comma-separated list, NULL: same origin only */
 	char	   *namespaces;		/* comma-separated list */
 	uint32_t	ping_interval;	/* ms */

@@ -20,6 +20,7 @@
 #include "base/metrics.h"
 #include "rc_json.h"
 #include "rc_room.h"
+#include "hub/presence.h"
 #include "hub/rpc_client.h"
 
 static auth_key *auth_keys;
@@ -347,6 +348,7 @@ auth_connect_confirmed(sio_socket *sock)
 		goto oom;
 	if (rc_room_user(room, sizeof(room), u->tenant, u->user) < 0 || room_join(&u->rooms, sock, room, strlen(room)) < 0)
 		goto oom;
+	presence_connected(u);
 	sio_connect_accept(sock);
 	/* each send may close the socket: go on only while its reference finds it */
 	if (auth_socket_by_ref(ref) != sock)
@@ -380,6 +382,7 @@ auth_on_socket_gone(sio_socket *sock)
 
 	if (u == NULL)
 		return;
+	presence_gone(u);			/* user-left to its rooms: before it leaves them */
 	auth_ref_del(u);
 	room_leave_all(&u->rooms);
 	if (u->token)

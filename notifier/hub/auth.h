@@ -31,6 +31,10 @@ typedef struct auth_user
 	bool		pending;		/* CONNECT waits for the database's confirmation */
 	double		rl_tokens;		/* --rate token bucket (rpc_client.c) */
 	uint64_t	rl_ms;			/* its last refill, uv_now; 0: full */
+	long long	since_ms;		/* presence (presence.c): online since, Unix ms */
+	struct auth_user *pres_prev;	/* presence.c's list of confirmed sockets */
+	struct auth_user *pres_next;
+	bool		pres_listed;	/* on that list */
 } auth_user;
 
 /* One signing key as read from roomcast.signing_keys */

@@ -5,6 +5,7 @@
  *   /engine.io/...   Engine.IO echo, only with --conformance
  *   /healthz         {"status","db","redis","connections"}
  *   /metrics         Prometheus text
+ *   /presence        who is online (presence_api.c), with a Bearer token
  *   anything else    a file of --static DIR (http_static.c), else 404
  *
  * Origins: a request without Origin (not a browser) is allowed. A browser
@@ -18,6 +19,8 @@
 #include <string.h>
 
 #include "hub/db.h"
+#include "hub/presence.h"
+#include "hub/presence_api.h"
 #include "session/eio_sess.h"
 #include "transport/http_static.h"
 #include "base/metrics.h"
@@ -110,7 +113,7 @@ respond_healthz(net_conn *c)
 							 "{\"status\":\"%s\",\"db\":\"%s\",\"redis\":\"%s\",\"connections\":%lld}",
 							 db_ok ? "ok" : "degraded",
 							 route_opts->conformance ? "disabled" : db_ok ? "up" : "down",
-							 route_opts->redis ? "disabled" : "none",
+							 route_opts->conformance ? "none" : presence_redis_state(),
 							 (long long) (metrics_g.sessions_polling + metrics_g.sessions_websocket));
 
 	net_http_respond(c, db_ok ? 200 : 503, "application/json", body, (size_t) n);
@@ -135,6 +138,11 @@ http_route(net_conn *c, const http_request *req, char *body, size_t body_len)
 			if (http_str_eq(req->path, "/healthz"))
 			{
 				respond_healthz(c);
+				return;
+			}
+			if (http_str_eq(req->path, "/presence") && !route_opts->conformance)
+			{
+				presence_http(c, req);
 				return;
 			}
 			if (http_str_eq(req->path, "/metrics"))

@@ -18,6 +18,8 @@
 #include "hub/db.h"
 #include "session/eio_sess.h"
 #include "hub/http_route.h"
+#include "hub/presence.h"
+#include "hub/presence_api.h"
 #include "transport/http_static.h"
 #include "base/log.h"
 #include "transport/net.h"
@@ -36,8 +38,16 @@ static uv_timer_t drain_timer;
 static uint64_t drain_deadline;
 static bool draining;
 
+/* A connection going away: a held GET /presence's, else an Engine.IO session's */
+static void
+main_conn_gone(net_conn *c)
+{
+	if (!presence_http_conn_gone(c))
+		eio_conn_gone(c);
+}
+
 /* The transport reports requests to the router, WebSocket traffic to Engine.IO */
-static const net_handlers main_net_handlers = {http_route, eio_ws_message, eio_conn_gone};
+static const net_handlers main_net_handlers = {http_route, eio_ws_message, main_conn_gone};
 
 /* Raise the open-file limit to the hard limit: one fd per connection */
 static void
@@ -89,6 +99,7 @@ on_terminate(uv_signal_t *h, int signum)
 	{
 		db_stop();
 		rpc_stop();
+		presence_stop();
 	}
 	n = eio_close_all("server shutting down");
 	net_foreach(close_idle_http, NULL);
@@ -152,6 +163,7 @@ main(int argc, char **argv)
 		auth_init(opts.max_conns_per_user);
 		db_start(loop, opts.db);
 		rpc_start(loop, &opts);
+		presence_start(loop, &opts);
 	}
 	http_route_init(&opts);
 	net_set_opts(&opts);

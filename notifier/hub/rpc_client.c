@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hub/auth.h"
+#include "hub/presence_api.h"
 #include "base/buf.h"
 #include "base/metrics.h"
 #include "rc_json.h"
@@ -188,7 +189,7 @@ rpc_on_event(sio_socket *sock, const sio_packet *p)
 	const char *arg = "{}";
 	size_t		arg_len = 2;
 	uint32_t	wait_ms;
-	int			n;
+	int			n = 0;
 
 	if (u == NULL || u->pending)
 		return;
@@ -227,6 +228,8 @@ rpc_on_event(sio_socket *sock, const sio_packet *p)
 		rpc_submit(sock, p->id, name[0] == 'j' ? RPCQ_JOIN : RPCQ_LEAVE, name, arg, arg_len);
 	else if (strcmp(name, "join-rca") == 0 || strcmp(name, "leave-rca") == 0)
 		rpc_rca(sock, p->id, name[0] == 'j', arr.p, arr.len, tok);
+	else if (strcmp(name, "presence:list") == 0)
+		presence_on_list(sock, p->id, arr.p, arr.len, toks, toks ? n : 0);
 	else if (strcmp(name, "get_unread_count") == 0)
 		rpc_submit(sock, p->id, RPCQ_UNREAD, name, "{}", 2);
 	else

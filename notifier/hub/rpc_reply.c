@@ -13,6 +13,7 @@
 #include "base/metrics.h"
 #include "rc_json.h"
 #include "rc_room.h"
+#include "hub/presence.h"
 #include "hub/room_map.h"
 
 /* Milliseconds since the Unix epoch */
@@ -108,11 +109,10 @@ rpc_reply_error(const rpcq_req *r, const char *code, const char *message, uint32
 }
 
 /*
- * Emit [name, {"userId","email","room","timestamp"}] to the room's other
- * sockets in sock's namespace. The recipients' references are copied first:
- * a write that closes a socket may change the room while we send.
+ * rpc_reply_tell_room: the recipients' references are copied first: a write
+ * that closes a socket may change the room while we send.
  */
-static void
+void
 rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm)
 {
 	auth_user  *u = sock->user;
@@ -184,6 +184,7 @@ rpc_reply_room_effects(const rpcq_req *r, sio_socket *sock, const char *room_nm)
 	}
 	if (r->kind == RPCQ_LEAVE)
 	{
+		presence_left(u, room_nm);
 		rpc_reply_tell_room(sock, "user-left", room_nm);
 		if ((sock = auth_socket_by_ref(r->sock_ref)) != NULL)
 			room_leave(&((auth_user *) sock->user)->rooms, room_nm, strlen(room_nm));
@@ -194,6 +195,7 @@ rpc_reply_room_effects(const rpcq_req *r, sio_socket *sock, const char *room_nm)
 		rpc_reply_error(r, "INTERNAL_ERROR", "out of memory joining the room", 0);
 		return false;
 	}
+	presence_joined(u, room_nm);
 	buf_printf(&ev, "[\"room-joined\",{\"room\":\"%s\",\"timestamp\":%lld}]", room_nm, rpc_reply_now_ms());
 	if (ev.p)
 		sio_emit(sock, ev.p, ev.len);

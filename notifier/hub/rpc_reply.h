@@ -35,6 +35,12 @@ void		rpc_reply_result(const rpcq_req *r, const PGresult *res);
 void		rpc_reply_error(const rpcq_req *r, const char *code, const char *message, uint32_t retry_after_ms);
 
 /* The same for a request never queued: sock, ack id (-1: none), kind */
+/*
+ * Emit [name, {userId, email, room, timestamp}] (user-joined, user-left)
+ * for sock's user to the other sockets of the room in sock's namespace
+ */
+void		rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm);
+
 void		rpc_reply_error_to(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *code,
 							   const char *message, uint32_t retry_after_ms);
 

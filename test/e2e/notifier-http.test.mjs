@@ -200,9 +200,9 @@ test("--help says which SPEC options are not implemented yet, and setting one wa
   const help = execFileSync(process.env.RC_NOTIFIER, ["--help"]).toString();
   // each option's block: from its "  --name" line to the next option's
   const block = (opt) => help.split(/\n(?=  --)/).find((b) => b.startsWith(`  --${opt} `) || b.startsWith(`  --${opt}\n`)) ?? "";
-  for (const opt of ["redis", "grace", "refresh-warning", "recovery-window", "tls-cert", "tls-key"])
+  for (const opt of ["grace", "refresh-warning", "recovery-window", "tls-cert", "tls-key"])
     assert.match(block(opt), /not implemented yet/, opt);
-  for (const opt of ["listen", "db", "rate", "rpc-pool", "max-conns-per-user", "namespaces"])
+  for (const opt of ["listen", "db", "redis", "presence-ttl", "rate", "rpc-pool", "max-conns-per-user", "namespaces"])
     assert.doesNotMatch(block(opt), /not implemented yet/, opt);
   const own = await startNotifier(["--grace", "10"], { ROOMCAST_RECOVERY_WINDOW: "30" });
   try {
