@@ -164,6 +164,20 @@ answer_poll(eio_session *s, eio_type type)
 	respond_text(c, &p, 1);
 }
 
+/* What a queued packet costs: its block, and the whole shared frame it references */
+static uint32_t
+out_cost(eio_out *o)
+{
+	return (uint32_t) buf_alloc_cost(o) + (o->f ? o->f->cost : 0);
+}
+
+static void
+out_free(eio_out *o)
+{
+	frame_unref(o->f);
+	free(o);
+}
+
 /* Answer the held GET with every queued packet */
 static void
 flush_poll(eio_session *s)
@@ -176,12 +190,13 @@ flush_poll(eio_session *s)
 	while (s->out_head)
 	{
 		eio_out    *o = s->out_head;
+		const char *data = o->f ? o->f->data + o->f->eio_off + 1 : o->data;
 
-		if (eio_payload_append(&b, (eio_type) o->type, o->binary, o->data, o->len) < 0)
+		if (eio_payload_append(&b, (eio_type) o->type, o->binary, data, o->len) < 0)
 			break;
 		s->out_head = o->next;
-		s->out_bytes -= (uint32_t) buf_alloc_cost(o);
-		free(o);
+		s->out_bytes -= out_cost(o);
+		out_free(o);
 		metrics_g.packets_sent++;
 	}
 	if (s->out_head == NULL)
@@ -204,9 +219,12 @@ flush_ws(eio_session *s)
 		eio_out    *o = s->out_head;
 
 		s->out_head = o->next;
-		net_ws_send_eio(s->ws, (eio_type) o->type, o->binary, o->data, o->len);
+		if (o->f)
+			net_ws_send_frame(s->ws, o->f);
+		else
+			net_ws_send_eio(s->ws, (eio_type) o->type, o->binary, o->data, o->len);
 		metrics_g.packets_sent++;
-		free(o);
+		out_free(o);
 	}
 	s->out_tail = NULL;
 	s->out_bytes = 0;
@@ -225,7 +243,7 @@ session_free_cb(uv_handle_t *h)
 		eio_out    *o = s->out_head;
 
 		s->out_head = o->next;
-		free(o);
+		out_free(o);
 	}
 	free(s->hs_token);
 	free(s);
@@ -423,6 +441,19 @@ slow_consumer(eio_session *s, size_t unsent)
 	return -1;
 }
 
+/* Append o (costing cost) to the polling queue and answer a held GET */
+static void
+out_push(eio_session *s, eio_out *o, size_t cost)
+{
+	if (s->out_tail)
+		s->out_tail->next = o;
+	else
+		s->out_head = o;
+	s->out_tail = o;
+	s->out_bytes += (uint32_t) cost;
+	flush_poll(s);
+}
+
 /*
  * Over WebSocket the frame goes to the connection at once if its unsent
  * output (at allocation cost, net_conn_unsent) plus this frame stays within
@@ -462,18 +493,59 @@ eio_send(eio_session *s, eio_type type, bool binary, const char *data, size_t le
 		return slow_consumer(s, s->out_bytes);
 	}
 	o->next = NULL;
+	o->f = NULL;
 	o->type = (uint8_t) type;
 	o->binary = binary;
 	o->len = (uint32_t) len;
 	if (len)
 		memcpy(o->data, data, len);
-	if (s->out_tail)
-		s->out_tail->next = o;
-	else
-		s->out_head = o;
-	s->out_tail = o;
-	s->out_bytes += (uint32_t) cost;
-	flush_poll(s);
+	out_push(s, o, cost);
+	return 0;
+}
+
+frame *
+eio_message_frame(const char *data, size_t len)
+{
+	return net_ws_frame_eio(EIO_MESSAGE, data, len);
+}
+
+int
+eio_send_frame(eio_session *s, frame *f)
+{
+	eio_out    *o;
+	size_t		cost;
+
+	if (s->closed || s->slow)
+		return -1;
+	if (s->transport == EIO_T_WEBSOCKET)
+	{
+		size_t		unsent;
+
+		if (!net_conn_alive(s->ws))
+			return -1;
+		unsent = net_conn_unsent(s->ws);
+		if (s->out_head != NULL || unsent + net_frame_cost(f) > eio_opts->max_buffered)
+			return slow_consumer(s, unsent);
+		net_ws_send_frame(s->ws, f);
+		metrics_g.packets_sent++;
+		return 0;
+	}
+	o = malloc(sizeof(*o));
+	if (o == NULL)
+		return -1;
+	o->next = NULL;
+	o->f = f;
+	cost = out_cost(o);
+	if (s->out_bytes + cost > eio_opts->max_buffered)
+	{
+		free(o);
+		return slow_consumer(s, s->out_bytes);
+	}
+	frame_ref(f);
+	o->type = EIO_MESSAGE;
+	o->binary = false;
+	o->len = f->len - f->eio_off - 1;
+	out_push(s, o, cost);
 	return 0;
 }
 

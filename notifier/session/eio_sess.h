@@ -32,9 +32,11 @@ typedef enum eio_transport
 	EIO_T_WEBSOCKET
 } eio_transport;
 
+/* A packet waiting for a polling GET: its bytes in data, or in a shared frame */
 typedef struct eio_out
 {
 	struct eio_out *next;
+	frame	   *f;				/* shared: the packet is f's Engine.IO bytes; data unused */
 	uint32_t	len;
 	uint8_t		type;
 	bool		binary;
@@ -89,6 +91,23 @@ void		eio_conn_gone(net_conn *c);
  * was closed because the client is too slow (over --max-buffered).
  */
 int			eio_send(eio_session *s, eio_type type, bool binary, const char *data, size_t len);
+
+/*
+ * A shared Engine.IO MESSAGE packet carrying data, for eio_send_frame to many
+ * sessions (net_ws_frame_eio: WebSocket sessions write it whole, polling
+ * sessions queue a reference to its Engine.IO bytes). One reference for the
+ * caller (frame_unref when done); NULL when out of memory.
+ */
+frame	   *eio_message_frame(const char *data, size_t len);
+
+/*
+ * Like eio_send for a frame from eio_message_frame, without copying it: the
+ * session's queue (WebSocket or polling) takes a reference. Counted against
+ * --max-buffered at the whole frame plus the reference's overhead. Returns
+ * 0, or -1 when the session is closed or was found too slow (then closed
+ * from its timer, never under the caller).
+ */
+int			eio_send_frame(eio_session *s, frame *f);
 
 /*
  * Close the session: over polling a held GET gets a CLOSE packet; over

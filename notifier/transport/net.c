@@ -11,9 +11,13 @@
  * Input: all reads land in one static buffer; only the unconsumed tail of an
  * incomplete request or frame (or of requests waiting behind back-pressure)
  * is copied into the connection (c->in), at most NET_MAX_INPUT bytes.
- * Output: what the kernel does not take at once is one malloc'd block
- * (uv_write_t + bytes) queued in libuv; c->out_bytes counts those blocks at
- * their allocation size. Over --max-buffered the connection stops being read
+ * Output: every write tries the socket first (uv_try_write, one writev, no
+ * allocation). What the kernel does not take is queued in libuv as one
+ * malloc'd request: responses and control frames copy their rest into it;
+ * a shared fan-out frame (net_ws_send_frame) is referenced, not copied, and
+ * the reference is dropped in the write callback. c->out_bytes counts each
+ * request at its allocation size, plus the whole shared frame for each
+ * reference (what the reference keeps alive). Over --max-buffered the connection stops being read
  * (conn_update_reading) until write callbacks bring it to half the bound;
  * requests and frames already read wait in c->in meanwhile. So a client that
  * never reads holds at most the bound plus one response and one read.
@@ -42,11 +46,17 @@
 /* Input a connection may hold: an incomplete frame or request plus one read */
 #define NET_MAX_INPUT	((size_t) net_opts->max_payload + HTTP_MAX_HEAD + NET_READ_BUF)
 
+/*
+ * One queued write: either bytes copied into data (responses, control
+ * frames), or a reference to a shared frame (fan-out), held until libuv's
+ * write callback says the kernel has the bytes.
+ */
 typedef struct net_wreq
 {
 	uv_write_t	req;
+	frame	   *f;				/* referenced frame, or NULL */
 	uint32_t	cost;			/* added to the connection's out_bytes */
-	size_t		len;
+	uint32_t	len;			/* bytes copied into data */
 	char		data[];
 } net_wreq;
 
@@ -387,6 +397,7 @@ write_cb(uv_write_t *req, int status)
 	net_conn   *c = (net_conn *) req->handle;
 
 	c->out_bytes -= w->cost;
+	frame_unref(w->f);
 	free(w);
 	if (status < 0 && status != UV_ECANCELED)
 	{
@@ -438,6 +449,7 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 		return;
 	}
 	w->cost = (uint32_t) buf_alloc_cost(w);
+	w->f = NULL;
 	w->len = 0;
 	if (done < alen)
 	{
@@ -455,6 +467,67 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 	ub = uv_buf_init(w->data, (unsigned int) w->len);
 	if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &ub, 1, write_cb) != 0)
 	{
+		free(w);
+		conn_fail(c);
+		return;
+	}
+	c->out_bytes += w->cost;
+}
+
+/* What a queued reference to f costs the connection holding it */
+size_t
+net_frame_cost(const frame *f)
+{
+	/* the request (uv_write_t and the reference) plus the whole frame */
+	return sizeof(net_wreq) + 2 * sizeof(size_t) + f->cost;
+}
+
+/*
+ * Write f->data[off..len) to c without copying it: uv_try_write first (one
+ * writev, the common case, no allocation); what the kernel does not take is
+ * queued as an iovec pointing into f, with a reference that the write
+ * callback drops. The connection is charged the whole frame's cost plus
+ * the request's, however little of it is left: that is what it keeps alive.
+ */
+static void
+conn_write_frame(net_conn *c, frame *f, size_t off)
+{
+	net_wreq   *w;
+	uv_buf_t	ub = uv_buf_init(f->data + off, (unsigned int) (f->len - off));
+
+	if (c->closed || c->failed)
+		return;
+	metrics_g.bytes_sent += ub.len;
+	if (uv_stream_get_write_queue_size((uv_stream_t *) &c->tcp) == 0)
+	{
+		int			n = uv_try_write((uv_stream_t *) &c->tcp, &ub, 1);
+
+		if (n == (int) ub.len)
+			return;
+		if (n < 0 && n != UV_EAGAIN)
+		{
+			conn_fail(c);		/* never destroy under the sender (net.h) */
+			return;
+		}
+		if (n > 0)
+		{
+			ub.base += n;
+			ub.len -= (size_t) n;
+		}
+	}
+	w = malloc(sizeof(*w));
+	if (w == NULL)
+	{
+		log_error("out of memory queueing %zu bytes; closing connection", (size_t) ub.len);
+		conn_fail(c);
+		return;
+	}
+	w->f = frame_ref(f);
+	w->len = 0;
+	w->cost = (uint32_t) (buf_alloc_cost(w) + f->cost);
+	if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &ub, 1, write_cb) != 0)
+	{
+		frame_unref(w->f);
 		free(w);
 		conn_fail(c);
 		return;
@@ -622,6 +695,35 @@ net_ws_send_eio(net_conn *c, eio_type type, bool binary, const char *data, size_
 		ws_send_frame(c, WS_OP_BINARY, NULL, 0, data, len);
 	else
 		ws_send_frame(c, WS_OP_TEXT, &t, 1, data, len);
+}
+
+frame *
+net_ws_frame_eio(eio_type type, const char *data, size_t len)
+{
+	uint8_t		hdr[10];
+	size_t		hl;
+	frame	   *f;
+
+	if (len >= UINT32_MAX - 16)
+		return NULL;
+	hl = ws_frame_header(hdr, true, WS_OP_TEXT, len + 1);
+	f = frame_new(hl + 1 + len);
+	if (f == NULL)
+		return NULL;
+	memcpy(f->data, hdr, hl);
+	f->data[hl] = (char) ('0' + type);
+	if (len)
+		memcpy(f->data + hl + 1, data, len);
+	f->eio_off = (uint32_t) hl;
+	return f;
+}
+
+void
+net_ws_send_frame(net_conn *c, frame *f)
+{
+	if (c->closing || c->kind != NET_WS)
+		return;
+	conn_write_frame(c, f, 0);
 }
 
 void

@@ -42,6 +42,7 @@
 
 #include "codec/eio_codec.h"
 #include "codec/http_codec.h"
+#include "base/frame.h"
 #include "base/opts.h"
 
 struct eio_session;
@@ -144,6 +145,25 @@ int			net_ws_accept(net_conn *c, const http_request *req);
 
 /* Send one Engine.IO packet as a WebSocket message (text "<type><data>" or binary) */
 void		net_ws_send_eio(net_conn *c, eio_type type, bool binary, const char *data, size_t len);
+
+/*
+ * A shared WebSocket text message carrying one Engine.IO packet ("<type><data>"),
+ * built once for many connections: the WebSocket header, then the packet,
+ * which starts at f->eio_off (long polling sends those bytes). One
+ * reference for the caller; NULL when out of memory.
+ */
+frame	   *net_ws_frame_eio(eio_type type, const char *data, size_t len);
+
+/*
+ * Send a frame from net_ws_frame_eio on WebSocket c without copying it: the
+ * kernel takes it at once (one writev), or c's write queue keeps a
+ * reference until it is written (libuv's write callback). Costs c
+ * net_frame_cost(f) of its --max-buffered while queued.
+ */
+void		net_ws_send_frame(net_conn *c, frame *f);
+
+/* What c is charged while a reference to f waits in its queue */
+size_t		net_frame_cost(const frame *f);
 
 /*
  * Close a WebSocket with a close frame carrying code (0: no code), detaching
