@@ -8,8 +8,10 @@
  *
  * Heartbeat as in the reference: pingInterval after the handshake (or the
  * last pong) the server sends PING; without PONG within pingTimeout the
- * session closes. One uv_timer per session carries the heartbeat and the
- * connect timeout; a request for a session whose pong deadline has passed
+ * session closes. One uv_timer serves every session: each session's next
+ * deadline (heartbeat, pong, connect timeout, lingering close, slow-consumer
+ * close) is a node in a min-heap (base/theap.h), and the timer is armed for
+ * the earliest; a uv_timer_t per session would cost 152 bytes each. A request for a session whose pong deadline has passed
  * finds it closed even if the timer has not fired yet.
  *
  * Bounds: at most --max-sessions sessions (further handshakes get 503); a
@@ -19,11 +21,13 @@
  *
  * Lifecycle (the rule in net.h): eio_send never closes a session under its
  * caller: a slow consumer is closed from its own timer, a failed transport
- * from net.c's deferred list (eio_conn_gone). A session's memory is freed in
- * its timer's close callback, after the current loop turn.
+ * from net.c's deferred list (eio_conn_gone). A destroyed session's memory is
+ * freed by an idle handle (the reaper) when the loop is back at the top,
+ * never under a caller that may still hold it.
  */
 #include "session/eio_sess.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,10 +60,16 @@ static const notifier_opts *eio_opts;
 static eio_session **sid_table;	/* hash of sid → session (chained) */
 static size_t sid_buckets;
 static size_t sid_count;
-static eio_session *all_sessions;
+static theap eio_heap;			/* every session's next deadline */
+static uv_timer_t eio_timer;	/* armed for the earliest of eio_heap */
+static uint64_t eio_armed = UINT64_MAX; /* when eio_timer fires; UINT64_MAX: stopped */
+static bool eio_in_pass;		/* timers_cb is serving due sessions */
+static uv_idle_t eio_reaper;	/* frees destroyed sessions at the top of the loop */
+static eio_session *eio_graveyard;	/* destroyed sessions waiting for the reaper */
 
 static void schedule(eio_session *s);
-static void timer_cb(uv_timer_t *t);
+static void session_timer(eio_session *s, uint64_t due);
+static void timers_cb(uv_timer_t *t);
 
 /*---- sid table ----*/
 
@@ -129,6 +139,14 @@ eio_init(uv_loop_t *loop, const notifier_opts *opts)
 	eio_loop = loop;
 	eio_opts = opts;
 	sid_table_grow();
+	uv_timer_init(loop, &eio_timer);
+	uv_idle_init(loop, &eio_reaper);
+}
+
+uv_loop_t *
+eio_get_loop(void)
+{
+	return eio_loop;
 }
 
 /*---- responses ----*/
@@ -232,12 +250,10 @@ flush_ws(eio_session *s)
 
 /*---- lifecycle ----*/
 
-/* Last step of session_destroy: the timer is closed, free what is left */
+/* The memory of a destroyed session and what it still holds */
 static void
-session_free_cb(uv_handle_t *h)
+session_free(eio_session *s)
 {
-	eio_session *s = h->data;
-
 	while (s->out_head)
 	{
 		eio_out    *o = s->out_head;
@@ -249,22 +265,43 @@ session_free_cb(uv_handle_t *h)
 	free(s);
 }
 
-/* Remove the session from every table and free it once its timer is closed */
+/* The reaper: free the sessions destroyed since it last ran */
+static void
+reaper_cb(uv_idle_t *h)
+{
+	eio_session *s = eio_graveyard;
+
+	eio_graveyard = NULL;
+	while (s)
+	{
+		eio_session *next = s->hnext;
+
+		session_free(s);
+		s = next;
+	}
+	if (eio_graveyard == NULL)
+		uv_idle_stop(h);
+}
+
+/*
+ * Remove the session from every table; its memory is freed by the reaper
+ * when the loop is back at the top (the lifecycle rule in net.h).
+ */
 static void
 session_destroy(eio_session *s)
 {
+	if (s->destroyed)
+		return;
+	s->destroyed = true;
 	sid_remove(s);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		all_sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	theap_remove(&eio_heap, &s->tnode);
 	if (s->transport == EIO_T_WEBSOCKET)
 		metrics_g.sessions_websocket--;
 	else
 		metrics_g.sessions_polling--;
-	uv_close((uv_handle_t *) &s->timer, session_free_cb);
+	s->hnext = eio_graveyard;
+	eio_graveyard = s;
+	uv_idle_start(&eio_reaper, reaper_cb);
 }
 
 /* A random Engine.IO session id, 20 base64url characters (120 bits) */
@@ -327,7 +364,7 @@ client_close(eio_session *s)
 		return;
 	}
 	session_shutdown(s, "transport close", WS_CLOSE_NORMAL);
-	uv_timer_start(&s->timer, timer_cb, eio_opts->ping_timeout, 0);
+	session_timer(s, uv_now(eio_loop) + eio_opts->ping_timeout);
 }
 
 /* Find a live session; one whose pong is overdue is closed on the spot */
@@ -347,11 +384,43 @@ session_find(const char *sid, size_t len)
 
 /*---- heartbeat and timeouts ----*/
 
-/* Timer: slow consumer, lingering closed session, connect timeout, heartbeat */
+/* Arm the one timer for the earliest deadline (not while timers_cb serves them) */
 static void
-timer_cb(uv_timer_t *t)
+timer_arm(void)
 {
-	eio_session *s = t->data;
+	theap_node *n = theap_min(&eio_heap);
+	uint64_t	now;
+
+	if (eio_in_pass)
+		return;
+	if (n == NULL)
+	{
+		if (eio_armed != UINT64_MAX)
+			uv_timer_stop(&eio_timer);
+		eio_armed = UINT64_MAX;
+		return;
+	}
+	if (n->due == eio_armed)
+		return;
+	now = uv_now(eio_loop);
+	uv_timer_start(&eio_timer, timers_cb, n->due > now ? n->due - now : 0, 0);
+	eio_armed = n->due;
+}
+
+/* Let the timer act on s at loop time due (replacing its previous deadline) */
+static void
+session_timer(eio_session *s, uint64_t due)
+{
+	if (s->destroyed)
+		return;
+	theap_set(&eio_heap, &s->tnode, due);
+	timer_arm();
+}
+
+/* A session's deadline came: slow consumer, lingering closed session, connect timeout, heartbeat */
+static void
+session_due(eio_session *s)
+{
 	uint64_t	now = uv_now(eio_loop);
 
 	if (s->closed)
@@ -406,7 +475,34 @@ schedule(eio_session *s)
 
 	if (s->connect_deadline && s->connect_deadline < due)
 		due = s->connect_deadline;
-	uv_timer_start(&s->timer, timer_cb, due > now ? due - now : 0, 0);
+	session_timer(s, due > now ? due : now);
+}
+
+/*
+ * The timer: serve every session whose deadline has come, each taken out of
+ * the heap first (one-shot, as a uv_timer per session was). At most the
+ * sessions due when the pass began: one rescheduled for "now" waits for the
+ * next pass, so the loop is never held.
+ */
+static void
+timers_cb(uv_timer_t *t)
+{
+	uint64_t	now = uv_now(eio_loop);
+	uint32_t	budget = eio_heap.len;
+	theap_node *n;
+
+	(void) t;
+	eio_in_pass = true;
+	eio_armed = UINT64_MAX;
+	while (budget-- > 0 && (n = theap_min(&eio_heap)) != NULL && n->due <= now)
+	{
+		eio_session *s = (eio_session *) ((char *) n - offsetof(eio_session, tnode));
+
+		theap_remove(&eio_heap, n);
+		session_due(s);
+	}
+	eio_in_pass = false;
+	timer_arm();
 }
 
 /* PONG: stop waiting and schedule the next ping */
@@ -437,7 +533,7 @@ slow_consumer(eio_session *s, size_t unsent)
 	log_info("engine.io session %s: slow consumer (%zu bytes unsent, --max-buffered %u)",
 			 s->sid, unsent, eio_opts->max_buffered);
 	s->slow = true;
-	uv_timer_start(&s->timer, timer_cb, 0, 0);
+	session_timer(s, uv_now(eio_loop));
 	return -1;
 }
 
@@ -711,6 +807,12 @@ session_new(eio_endpoint endpoint, eio_transport transport)
 
 	if (s == NULL)
 		return NULL;
+	if (theap_reserve(&eio_heap, sid_count + 1) < 0)
+	{
+		free(s);
+		return NULL;
+	}
+	s->tnode = (theap_node) THEAP_NODE_INIT;
 	do
 		random_sid(s->sid);
 	while (sid_lookup(s->sid, EIO_SID_LEN));
@@ -723,14 +825,8 @@ session_new(eio_endpoint endpoint, eio_transport transport)
 		sid_table[h] = s;
 		sid_count++;
 	}
-	s->next = all_sessions;
-	if (all_sessions)
-		all_sessions->prev = s;
-	all_sessions = s;
 	s->endpoint = (uint8_t) endpoint;
 	s->transport = (uint8_t) transport;
-	uv_timer_init(eio_loop, &s->timer);
-	s->timer.data = s;
 	metrics_g.sessions_opened++;
 	if (transport == EIO_T_WEBSOCKET)
 		metrics_g.sessions_websocket++;
@@ -919,13 +1015,15 @@ eio_close_all(const char *reason)
 {
 	long		n = 0;
 
-	while (all_sessions)
-	{
-		if (all_sessions->closed)
-			session_destroy(all_sessions);	/* lingering after a client close */
-		else
-			eio_close(all_sessions, reason, WS_CLOSE_GOING_AWAY);
-		n++;
-	}
+	/* every live session is in the sid table; closing one removes it */
+	for (size_t i = 0; i < sid_buckets; i++)
+		while (sid_table[i])
+		{
+			if (sid_table[i]->closed)
+				session_destroy(sid_table[i]);	/* lingering after a client close */
+			else
+				eio_close(sid_table[i], reason, WS_CLOSE_GOING_AWAY);
+			n++;
+		}
 	return n;
 }

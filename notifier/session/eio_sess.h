@@ -17,6 +17,7 @@
 #include "codec/http_codec.h"
 #include "transport/net.h"
 #include "base/opts.h"
+#include "base/theap.h"
 
 #define EIO_SID_LEN 20
 
@@ -43,29 +44,33 @@ typedef struct eio_out
 	char		data[];
 } eio_out;
 
+/*
+ * One Engine.IO session. Kept small (memory per idle socket): no libuv
+ * handle of its own; its heartbeat and timeouts are a node in one deadline
+ * heap served by a single timer (eio_sess.c).
+ */
 typedef struct eio_session
 {
-	struct eio_session *hnext;	/* sid hash chain */
-	struct eio_session *prev;	/* all sessions, for drain */
-	struct eio_session *next;
-	uv_timer_t	timer;			/* heartbeat and connect timeout */
+	struct eio_session *hnext;	/* sid hash chain; the reaper's list once destroyed */
 	net_conn   *ws;				/* transport when websocket */
 	net_conn   *probe;			/* websocket being upgraded to */
 	net_conn   *poll;			/* held polling GET */
 	eio_out    *out_head;		/* polling: packets waiting for a GET */
 	eio_out    *out_tail;
-	uint32_t	out_bytes;
+	void	   *app;			/* the Socket.IO client (sio_sess.c) */
+	char	   *hs_token;		/* token of the handshake (Bearer or ?token=), or NULL */
 	uint64_t	next_ping;		/* loop ms when the next PING is due */
 	uint64_t	pong_deadline;	/* loop ms; 0 while not waiting for a pong */
 	uint64_t	connect_deadline;	/* loop ms; 0 when not armed */
-	void	   *app;			/* the Socket.IO client (sio_sess.c) */
-	char	   *hs_token;		/* token of the handshake (Bearer or ?token=), or NULL */
+	theap_node	tnode;			/* when the timer is due for this session */
+	uint32_t	out_bytes;
 	char		sid[EIO_SID_LEN + 1];
 	uint8_t		endpoint;		/* eio_endpoint */
 	uint8_t		transport;		/* eio_transport */
 	bool		upgrading;		/* probe answered, waiting for "5" */
 	bool		closed;			/* closed; may linger for one last GET (noop) */
 	bool		slow;			/* over --max-buffered: the timer closes it */
+	bool		destroyed;		/* out of every table; memory freed by the reaper */
 } eio_session;
 
 /* Initialise the session table and settings; opts must outlive the sessions */
@@ -117,6 +122,9 @@ void		eio_close(eio_session *s, const char *reason, uint16_t ws_code);
 
 /* Arm or disarm (0) the connect timeout of a session, in ms from now */
 void		eio_set_connect_timeout(eio_session *s, uint32_t ms);
+
+/* The loop the sessions run on (eio_init) */
+uv_loop_t  *eio_get_loop(void);
 
 /* Close every session (drain); returns how many were open */
 long		eio_close_all(const char *reason);

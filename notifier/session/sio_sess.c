@@ -344,7 +344,7 @@ conf_timer_cb(uv_timer_t *t)
 static void
 conf_auth_queue(sio_socket *sock)
 {
-	uv_loop_t  *loop = sock->client->eio->timer.loop;
+	uv_loop_t  *loop = eio_get_loop();
 
 	if (!conf_timer_ready)
 	{
