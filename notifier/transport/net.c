@@ -230,7 +230,7 @@ conn_resume(net_conn *c)
 		size_t		len = c->in_len;
 
 		c->in = NULL;
-		c->in_len = c->in_cap = 0;
+		c->in_len = 0;
 		conn_feed(c, in, len);	/* ends with conn_update_reading */
 		free(in);
 		return;
@@ -304,7 +304,7 @@ conn_destroy(net_conn *c)
 		net_up->conn_gone(c);
 	c->closed = true;
 	c->closing = true;
-	if (c->linger_until)
+	if (c->lingering)
 		list_remove(&net_lingering, c);
 	else
 		list_remove(&net_conns, c);
@@ -338,7 +338,8 @@ conn_linger(net_conn *c)
 	c->closing = true;
 	list_remove(&net_conns, c);
 	list_push(&net_lingering, c);
-	c->linger_until = uv_now(net_loop) + NET_LINGER_MS;
+	c->lingering = true;
+	c->deadline = uv_now(net_loop) + NET_LINGER_MS;
 	req = malloc(sizeof(*req));
 	if (req == NULL || uv_shutdown(req, (uv_stream_t *) &c->tcp, shutdown_cb) != 0)
 		free(req);
@@ -370,14 +371,14 @@ linger_timer_cb(uv_timer_t *t)
 	{
 		net_conn   *next = c->next;
 
-		if (now >= c->linger_until)
+		if (now >= c->deadline)
 			conn_destroy(c);
 		c = next;
 	}
 	for (c = net_conns; c; c = next_conn)
 	{
 		next_conn = c->next;	/* conn_linger moves c to the other list */
-		if (c->kind == NET_HTTP && !c->busy && now >= c->idle_until)
+		if (c->kind == NET_HTTP && !c->busy && now >= c->deadline)
 			conn_linger(c);
 	}
 }
@@ -578,7 +579,7 @@ net_http_respond_page(net_conn *c, int status, const char *ctype, const char *cs
 	free(c->cors_origin);
 	c->cors_origin = NULL;
 	c->busy = false;
-	c->idle_until = uv_now(net_loop) + net_opts->http_idle_timeout;
+	c->deadline = uv_now(net_loop) + net_opts->http_idle_timeout;
 	if (!c->keep_alive)
 	{
 		conn_linger(c);
@@ -913,7 +914,13 @@ conn_feed(net_conn *c, char *data, size_t len)
 		conn_fail(c);			/* cannot happen: the steps bound what they wait for */
 		return;
 	}
-	if (rest && c->in_cap < rest)
+	/* keep exactly the tail: an idle connection holds no input buffer */
+	if (rest == 0)
+	{
+		free(c->in);
+		c->in = NULL;
+	}
+	else
 	{
 		char	   *in = realloc(c->in, rest);
 
@@ -923,10 +930,8 @@ conn_feed(net_conn *c, char *data, size_t len)
 			return;
 		}
 		c->in = in;
-		c->in_cap = (uint32_t) rest;
-	}
-	if (rest)
 		memmove(c->in, data + used, rest);
+	}
 	c->in_len = (uint32_t) rest;
 	conn_update_reading(c);
 }
@@ -984,7 +989,7 @@ read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		}
 		memcpy(joined + c->in_len, b->base, (size_t) n);
 		c->in = NULL;
-		c->in_len = c->in_cap = 0;
+		c->in_len = 0;
 		conn_feed(c, joined, total);
 		free(joined);
 	}
@@ -1021,7 +1026,7 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	c->idle_until = uv_now(net_loop) + net_opts->http_idle_timeout;
+	c->deadline = uv_now(net_loop) + net_opts->http_idle_timeout;
 	list_push(&net_conns, c);
 	net_nconns++;
 	metrics_g.tcp_connections++;

@@ -5,8 +5,11 @@
 //  1. 5,000 WebSocket sockets in one tenant room, held by two load processes, 100 events
 //     from SQL (in bursts of 10 per transaction): every socket gets every event exactly
 //     once, in order, with its rising offset argument.
-//  2. One broadcast to a mix of recipients: WebSocket, long polling, and sockets that start
-//     polling and upgrade (some mid-upgrade while events arrive): every one gets all of them.
+//  2. One broadcast stream to a mix of recipients: WebSocket and long polling get every event
+//     once, in order; raw Engine.IO clients that connect over polling and upgrade to
+//     WebSocket in the middle of the stream (events meanwhile wait in the session's queue as
+//     references to the shared frames, then move to the WebSocket) get every event once,
+//     in order, across the upgrade.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -16,6 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { startNotifier } from "./lib/notifier.mjs";
 import { createDb } from "./lib/db.mjs";
+import { connect as rawWs } from "./lib/rawws.mjs";
 
 const LOAD = fileURLToPath(new URL("./lib/fanclients.mjs", import.meta.url));
 let db, srv, tenant, user, emitter;
@@ -111,23 +115,103 @@ test("5,000 sockets in one room across two load processes, 100 events: each once
   console.log(`# fan-out: ${N} sockets x ${EVENTS} events = ${deliveries} deliveries, all exactly once and in order`);
 });
 
-test("one broadcast to WebSocket, long-polling and upgrading recipients alike", { timeout: 300000 }, async () => {
-  const EVENTS = 40;
-  const groups = [];
-  groups.push(await startLoad(150, "websocket", EVENTS));
-  groups.push(await startLoad(150, "polling", EVENTS));
-  // started last and not waited for long: some are still upgrading when events arrive
-  const up = startLoad(150, "upgrade", EVENTS);
-  await sleep(100);
-  const emitting = emitFan(EVENTS, 4, "y".repeat(300));
-  groups.push(await up);
-  await emitting;
-  const names = ["websocket", "polling", "upgrade"];
-  for (const [g, l] of groups.entries()) {
-    const r = await l.result(60000);
-    assert.deepEqual(r.bad, [], `${names[g]}: sockets that missed, repeated or reordered events`);
-    assert.equal(r.exact, 150, `${names[g]}: all 150 sockets got all ${EVENTS} events once, in order`);
+// The "fan" events' i in an Engine.IO text packet ("42[\"fan\",{...},\"pos\"]"), or null
+function fanIndex(pkt) {
+  if (!pkt.startsWith('42["fan"')) return null;
+  return JSON.parse(pkt.slice(2))[1].i;
+}
+
+// A raw Engine.IO client over polling, connected with token (its "connected" event read)
+async function rawConnect(token) {
+  const base = `${srv.url}/socket.io/?EIO=4&transport=polling`;
+  const open = await (await fetch(base)).text();
+  const sid = JSON.parse(open.slice(1)).sid;
+  const url = `${base}&sid=${sid}`;
+  await fetch(url, { method: "POST", body: `40${JSON.stringify({ token })}` });
+  for (let n = 0; n < 20; n++) {
+    const body = await (await fetch(url)).text();
+    if (body.split("\x1e").some((p) => p.startsWith('42["connected"'))) return { sid, url, got: [] };
   }
-  console.log(`# mixed fan-out: 150 WebSocket, 150 polling, 150 upgrading (${groups[2].upgraded} upgraded when ready) x ${EVENTS} events`);
+  throw new Error("raw client: no connected event");
+}
+
+// Poll until `before` events came, then upgrade: probe, `hold` ms with the probe answered
+// while events queue in the session, then "5"; read the WebSocket until event last()-1
+// (last() is 0 until the count is known). Resolves to every event's i, in arrival order.
+async function pollThenUpgrade(cl, before, hold, last) {
+  const { sid, url, got } = cl;
+  const take = (body) => {
+    for (const pkt of body.split("\x1e")) {
+      const i = fanIndex(pkt);
+      if (i !== null) got.push(i);
+    }
+  };
+  while (got.length < before) take(await (await fetch(url)).text());
+  // a GET held while the probe runs: the server ends it with a noop when the probe is answered
+  const held = fetch(url).then((r) => r.text());
+  const ws = await rawWs(srv.port, `/socket.io/?EIO=4&transport=websocket&sid=${sid}`);
+  ws.send("2probe");
+  assert.equal(await ws.next(), "3probe");
+  take(await held);
+  await sleep(hold); // events arrive meanwhile: queued in the session
+  ws.send("5");
+  for (;;) {
+    if (last() > 0 && got.length && got[got.length - 1] >= last() - 1) break;
+    const m = await Promise.race([ws.next(), sleep(5000).then(() => null)]);
+    if (m === null) break;
+    if (m === "2") ws.send("3");
+    const i = fanIndex(m);
+    if (i !== null) got.push(i);
+  }
+  ws.close();
+  return got;
+}
+
+test("one broadcast stream to WebSocket, long-polling and upgrading recipients alike", { timeout: 300000 }, async () => {
+  const ws = await startLoad(150, "websocket", 0);
+  const polling = await startLoad(150, "polling", 0);
+  const token = await db.token(tenant, user);
+  const RAW = 20;
+  const rawClients = [];
+  for (let k = 0; k < RAW; k++) rawClients.push(await rawConnect(token));
+  // the stream: one event per transaction, 5 ms apart, until the raw clients have upgraded
+  // (each after 2 to 6 events), then 20 more
+  let total = 0;
+  let stop = -1;
+  const emitting = (async () => {
+    const c = new pg.Client({ database: db.name });
+    await c.connect();
+    try {
+      for (let i = 0; stop < 0 || i < stop; i++) {
+        await c.query("BEGIN");
+        await c.query("SELECT roomcast.set_identity($1, $2, 'member')", [tenant, emitter]);
+        await c.query("SELECT roomcast.emit_to_tenant('fan', $1::jsonb)", [JSON.stringify({ i, pad: "y".repeat(300) })]);
+        await c.query("COMMIT");
+        total = i + 1;
+        await sleep(5);
+        if (i > 2000) throw new Error("the upgrading clients never got going");
+      }
+    } finally {
+      await c.end();
+    }
+  })();
+  const raws = [];
+  for (let k = 0; k < RAW; k++) raws.push(pollThenUpgrade(rawClients[k], 2 + (k % 5), 20 + 10 * (k % 4), () => (stop > 0 ? stop : 0)));
+  // 120 events (about 1 s) cover every upgrade; then 20 more
+  while (stop < 0) {
+    await sleep(50);
+    if (total > 120) stop = total + 20;
+  }
+  await emitting;
+  const rawGot = await Promise.all(raws);
+  for (const l of [ws, polling]) l.child.stdin.write(`expect ${total}\n`);
+  for (const [name, l] of [["websocket", ws], ["polling", polling]]) {
+    const r = await l.result(60000);
+    assert.deepEqual(r.bad, [], `${name}: sockets that missed, repeated or reordered events`);
+    assert.equal(r.exact, 150, `${name}: all 150 sockets got all ${total} events once, in order`);
+  }
+  for (const [k, g] of rawGot.entries())
+    assert.deepEqual(g, [...Array(total).keys()], `raw client ${k} (upgraded after ${2 + (k % 5)} events): every event once, in order`);
+  console.log(`# mixed fan-out: 150 WebSocket, 150 polling, ${RAW} polling then upgrading mid-stream x ${total} events, each once and in order`);
   assert.equal(srv.proc.exitCode, null, "the notifier is up");
 });
