@@ -45,7 +45,7 @@ pair_conn(uv_loop_t *loop, int *peer)
 	if (uv_tcp_open(&c->tcp, sv[0]) != 0)
 		abort();
 	c->kind = NET_WS;
-	list_push(&net_conns, c);
+	list_push(&net_ws_conns, c);
 	net_nconns++;
 	*peer = sv[1];
 	return c;
