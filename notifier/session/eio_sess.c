@@ -8,11 +8,11 @@
  *
  * Heartbeat as in the reference: pingInterval after the handshake (or the
  * last pong) the server sends PING; without PONG within pingTimeout the
- * session closes. One uv_timer serves every session: each session's next
- * deadline (heartbeat, pong, connect timeout, lingering close, slow-consumer
- * close) is a node in a min-heap (base/theap.h), and the timer is armed for
- * the earliest; a uv_timer_t per session would cost 152 bytes each. A request for a session whose pong deadline has passed
- * finds it closed even if the timer has not fired yet.
+ * session closes. Each session has one deadline at a time, the earliest of
+ * heartbeat, pong, connect timeout, lingering close and slow-consumer close
+ * (schedule); one timer serves all of them (eio_table.c). A request for a
+ * session whose pong deadline has passed finds it closed even if the timer
+ * has not fired yet.
  *
  * Bounds: at most --max-sessions sessions (further handshakes get 503); a
  * session's unsent packets (the polling queue, or the WebSocket's unsent
@@ -22,21 +22,20 @@
  * Lifecycle (the rule in net.h): eio_send never closes a session under its
  * caller: a slow consumer is closed from its own timer, a failed transport
  * from net.c's deferred list (eio_conn_gone). A destroyed session's memory is
- * freed by an idle handle (the reaper) when the loop is back at the top,
- * never under a caller that may still hold it.
+ * freed by eio_table.c's reaper when the loop is back at the top, never
+ * under a caller that may still hold it.
  */
 #include "session/eio_sess.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "rc_jwt.h"
+#include "session/eio_table.h"
 #include "session/sio_sess.h"
 #include "codec/ws_codec.h"
 
@@ -57,90 +56,15 @@ static const char *const eio_err_msg[] = {
 
 static uv_loop_t *eio_loop;
 static const notifier_opts *eio_opts;
-static eio_session **sid_table;	/* hash of sid → session (chained) */
-static size_t sid_buckets;
-static size_t sid_count;
-static theap eio_heap;			/* every session's next deadline */
-static uv_timer_t eio_timer;	/* armed for the earliest of eio_heap */
-static uint64_t eio_armed = UINT64_MAX; /* when eio_timer fires; UINT64_MAX: stopped */
-static bool eio_in_pass;		/* timers_cb is serving due sessions */
-static uv_idle_t eio_reaper;	/* frees destroyed sessions at the top of the loop */
-static eio_session *eio_graveyard;	/* destroyed sessions waiting for the reaper */
-
 static void schedule(eio_session *s);
-static void session_timer(eio_session *s, uint64_t due);
-static void timers_cb(uv_timer_t *t);
-
-/*---- sid table ----*/
-
-/* Bucket of a sid in a table of nbuckets (a power of two) */
-static size_t
-sid_hash(const char *sid, size_t len, size_t nbuckets)
-{
-	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t) sid[i]) * 1099511628211ULL;
-	return (size_t) (h & (nbuckets - 1));
-}
-
-/* Double the table (rehashing every session); on failure keep the old one */
-static void
-sid_table_grow(void)
-{
-	size_t		nb = sid_buckets ? sid_buckets * 2 : 1024;
-	eio_session **nt = calloc(nb, sizeof(*nt));
-
-	if (nt == NULL)
-		return;					/* longer chains, still correct */
-	for (size_t i = 0; i < sid_buckets; i++)
-		while (sid_table[i])
-		{
-			eio_session *s = sid_table[i];
-			size_t		h = sid_hash(s->sid, EIO_SID_LEN, nb);
-
-			sid_table[i] = s->hnext;
-			s->hnext = nt[h];
-			nt[h] = s;
-		}
-	free(sid_table);
-	sid_table = nt;
-	sid_buckets = nb;
-}
-
-/* The session with this sid, or NULL */
-static eio_session *
-sid_lookup(const char *sid, size_t len)
-{
-	if (len != EIO_SID_LEN)
-		return NULL;
-	for (eio_session *s = sid_table[sid_hash(sid, len, sid_buckets)]; s; s = s->hnext)
-		if (memcmp(s->sid, sid, EIO_SID_LEN) == 0)
-			return s;
-	return NULL;
-}
-
-/* Unlink a session from the sid table */
-static void
-sid_remove(eio_session *s)
-{
-	for (eio_session **pp = &sid_table[sid_hash(s->sid, EIO_SID_LEN, sid_buckets)]; *pp; pp = &(*pp)->hnext)
-		if (*pp == s)
-		{
-			*pp = s->hnext;
-			sid_count--;
-			return;
-		}
-}
+static void session_due(eio_session *s);
 
 void
 eio_init(uv_loop_t *loop, const notifier_opts *opts)
 {
 	eio_loop = loop;
 	eio_opts = opts;
-	sid_table_grow();
-	uv_timer_init(loop, &eio_timer);
-	uv_idle_init(loop, &eio_reaper);
+	eio_table_init(loop, session_due);
 }
 
 uv_loop_t *
@@ -250,39 +174,6 @@ flush_ws(eio_session *s)
 
 /*---- lifecycle ----*/
 
-/* The memory of a destroyed session and what it still holds */
-static void
-session_free(eio_session *s)
-{
-	while (s->out_head)
-	{
-		eio_out    *o = s->out_head;
-
-		s->out_head = o->next;
-		out_free(o);
-	}
-	free(s->hs_token);
-	free(s);
-}
-
-/* The reaper: free the sessions destroyed since it last ran */
-static void
-reaper_cb(uv_idle_t *h)
-{
-	eio_session *s = eio_graveyard;
-
-	eio_graveyard = NULL;
-	while (s)
-	{
-		eio_session *next = s->hnext;
-
-		session_free(s);
-		s = next;
-	}
-	if (eio_graveyard == NULL)
-		uv_idle_stop(h);
-}
-
 /*
  * Remove the session from every table; its memory is freed by the reaper
  * when the loop is back at the top (the lifecycle rule in net.h).
@@ -292,30 +183,11 @@ session_destroy(eio_session *s)
 {
 	if (s->destroyed)
 		return;
-	s->destroyed = true;
-	sid_remove(s);
-	theap_remove(&eio_heap, &s->tnode);
 	if (s->transport == EIO_T_WEBSOCKET)
 		metrics_g.sessions_websocket--;
 	else
 		metrics_g.sessions_polling--;
-	s->hnext = eio_graveyard;
-	eio_graveyard = s;
-	uv_idle_start(&eio_reaper, reaper_cb);
-}
-
-/* A random Engine.IO session id, 20 base64url characters (120 bits) */
-static void
-random_sid(char out[EIO_SID_LEN + 1])
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t		raw[EIO_SID_LEN];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
-		abort();
-	for (int i = 0; i < EIO_SID_LEN; i++)
-		out[i] = alphabet[raw[i] & 63];
-	out[EIO_SID_LEN] = '\0';
+	eio_table_remove(s);
 }
 
 /* Mark closed, tell the Socket.IO layer, close the WebSockets (not the held GET) */
@@ -364,14 +236,14 @@ client_close(eio_session *s)
 		return;
 	}
 	session_shutdown(s, "transport close", WS_CLOSE_NORMAL);
-	session_timer(s, uv_now(eio_loop) + eio_opts->ping_timeout);
+	eio_table_timer(s, uv_now(eio_loop) + eio_opts->ping_timeout);
 }
 
 /* Find a live session; one whose pong is overdue is closed on the spot */
 static eio_session *
 session_find(const char *sid, size_t len)
 {
-	eio_session *s = sid_lookup(sid, len);
+	eio_session *s = eio_table_find(sid, len);
 
 	if (s && s->pong_deadline && uv_now(eio_loop) >= s->pong_deadline)
 	{
@@ -383,39 +255,6 @@ session_find(const char *sid, size_t len)
 }
 
 /*---- heartbeat and timeouts ----*/
-
-/* Arm the one timer for the earliest deadline (not while timers_cb serves them) */
-static void
-timer_arm(void)
-{
-	theap_node *n = theap_min(&eio_heap);
-	uint64_t	now;
-
-	if (eio_in_pass)
-		return;
-	if (n == NULL)
-	{
-		if (eio_armed != UINT64_MAX)
-			uv_timer_stop(&eio_timer);
-		eio_armed = UINT64_MAX;
-		return;
-	}
-	if (n->due == eio_armed)
-		return;
-	now = uv_now(eio_loop);
-	uv_timer_start(&eio_timer, timers_cb, n->due > now ? n->due - now : 0, 0);
-	eio_armed = n->due;
-}
-
-/* Let the timer act on s at loop time due (replacing its previous deadline) */
-static void
-session_timer(eio_session *s, uint64_t due)
-{
-	if (s->destroyed)
-		return;
-	theap_set(&eio_heap, &s->tnode, due);
-	timer_arm();
-}
 
 /* A session's deadline came: slow consumer, lingering closed session, connect timeout, heartbeat */
 static void
@@ -475,34 +314,7 @@ schedule(eio_session *s)
 
 	if (s->connect_deadline && s->connect_deadline < due)
 		due = s->connect_deadline;
-	session_timer(s, due > now ? due : now);
-}
-
-/*
- * The timer: serve every session whose deadline has come, each taken out of
- * the heap first (one-shot, as a uv_timer per session was). At most the
- * sessions due when the pass began: one rescheduled for "now" waits for the
- * next pass, so the loop is never held.
- */
-static void
-timers_cb(uv_timer_t *t)
-{
-	uint64_t	now = uv_now(eio_loop);
-	uint32_t	budget = eio_heap.len;
-	theap_node *n;
-
-	(void) t;
-	eio_in_pass = true;
-	eio_armed = UINT64_MAX;
-	while (budget-- > 0 && (n = theap_min(&eio_heap)) != NULL && n->due <= now)
-	{
-		eio_session *s = (eio_session *) ((char *) n - offsetof(eio_session, tnode));
-
-		theap_remove(&eio_heap, n);
-		session_due(s);
-	}
-	eio_in_pass = false;
-	timer_arm();
+	eio_table_timer(s, due > now ? due : now);
 }
 
 /* PONG: stop waiting and schedule the next ping */
@@ -533,7 +345,7 @@ slow_consumer(eio_session *s, size_t unsent)
 	log_info("engine.io session %s: slow consumer (%zu bytes unsent, --max-buffered %u)",
 			 s->sid, unsent, eio_opts->max_buffered);
 	s->slow = true;
-	session_timer(s, uv_now(eio_loop));
+	eio_table_timer(s, uv_now(eio_loop));
 	return -1;
 }
 
@@ -799,7 +611,7 @@ handshake_token(const http_request *req)
 	return strndup(t.p, t.len);
 }
 
-/* Create a session with a fresh sid, in the table and the list; NULL on OOM */
+/* Create a session with a fresh sid, in the table; NULL on OOM */
 static eio_session *
 session_new(eio_endpoint endpoint, eio_transport transport)
 {
@@ -807,23 +619,10 @@ session_new(eio_endpoint endpoint, eio_transport transport)
 
 	if (s == NULL)
 		return NULL;
-	if (theap_reserve(&eio_heap, sid_count + 1) < 0)
+	if (eio_table_add(s) < 0)
 	{
 		free(s);
 		return NULL;
-	}
-	s->tnode = (theap_node) THEAP_NODE_INIT;
-	do
-		random_sid(s->sid);
-	while (sid_lookup(s->sid, EIO_SID_LEN));
-	if (sid_count + 1 > sid_buckets)
-		sid_table_grow();
-	{
-		size_t		h = sid_hash(s->sid, EIO_SID_LEN, sid_buckets);
-
-		s->hnext = sid_table[h];
-		sid_table[h] = s;
-		sid_count++;
 	}
 	s->endpoint = (uint8_t) endpoint;
 	s->transport = (uint8_t) transport;
@@ -977,12 +776,12 @@ eio_handle_request(net_conn *c, const http_request *req, bool upgrade,
 		respond_error(c, EIO_ERR_BAD_REQUEST);
 		return;
 	}
-	if (sid_count >= eio_opts->max_sessions)
+	if (eio_table_count() >= eio_opts->max_sessions)
 	{
 		static const char body[] = "too many sessions (--max-sessions)";
 
 		metrics_g.drops[DROP_MAX_SESSIONS]++;
-		log_debug("handshake refused: %zu sessions (--max-sessions %u)", sid_count, eio_opts->max_sessions);
+		log_debug("handshake refused: %zu sessions (--max-sessions %u)", eio_table_count(), eio_opts->max_sessions);
 		net_http_respond(c, 503, "text/plain", body, sizeof(body) - 1);
 		return;
 	}
@@ -1010,20 +809,25 @@ eio_handle_request(net_conn *c, const http_request *req, bool upgrade,
 	session_start(s);
 }
 
+static const char *close_all_reason;
+static long close_all_count;
+
+/* eio_close_all, for one session: close it, which takes it out of the table */
+static void
+close_one(eio_session *s)
+{
+	if (s->closed)
+		session_destroy(s);		/* lingering after a client close */
+	else
+		eio_close(s, close_all_reason, WS_CLOSE_GOING_AWAY);
+	close_all_count++;
+}
+
 long
 eio_close_all(const char *reason)
 {
-	long		n = 0;
-
-	/* every live session is in the sid table; closing one removes it */
-	for (size_t i = 0; i < sid_buckets; i++)
-		while (sid_table[i])
-		{
-			if (sid_table[i]->closed)
-				session_destroy(sid_table[i]);	/* lingering after a client close */
-			else
-				eio_close(sid_table[i], reason, WS_CLOSE_GOING_AWAY);
-			n++;
-		}
-	return n;
+	close_all_reason = reason;
+	close_all_count = 0;
+	eio_table_drain(close_one);
+	return close_all_count;
 }
