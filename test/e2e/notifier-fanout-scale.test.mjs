@@ -215,3 +215,48 @@ test("one broadcast stream to WebSocket, long-polling and upgrading recipients a
   console.log(`# mixed fan-out: 150 WebSocket, 150 polling, ${RAW} polling then upgrading mid-stream x ${total} events, each once and in order`);
   assert.equal(srv.proc.exitCode, null, "the notifier is up");
 });
+
+test("a recipient that stops reading a broadcast stream is closed as a slow consumer; the others get everything", { timeout: 300000 }, async () => {
+  // its own notifier with a small bound, so that a few MB of events cross it
+  const own = await startNotifier(["--db", db.conninfo, "--max-buffered", "65536"]);
+  try {
+    const token = await db.token(tenant, user);
+    const open = async () => {
+      const ws = await rawWs(own.port, "/socket.io/?EIO=4&transport=websocket");
+      assert.match(await ws.next(), /^0\{/);
+      ws.send(`40${JSON.stringify({ token })}`);
+      for (;;) {
+        const m = await ws.next();
+        if (m === null) throw new Error("closed before connected");
+        if (m.startsWith('42["connected"')) return ws;
+      }
+    };
+    const reader = await open();
+    const stalled = await open();
+    stalled.pause(); // never reads again: the kernel's buffers fill, then the notifier's queue
+    const got = [];
+    const reading = (async () => {
+      for (;;) {
+        const m = await reader.next();
+        if (m === null) return;
+        if (m === "2") reader.send("3");
+        const i = fanIndex(m);
+        if (i !== null) got.push(i);
+      }
+    })();
+    const EVENTS = 400;
+    await emitFan(EVENTS, 20, "s".repeat(20000)); // 8 MB to each socket
+    for (let i = 0; i < 200 && got.length < EVENTS; i++) await sleep(50);
+    assert.deepEqual(got, [...Array(EVENTS).keys()], "the reading socket got every event once, in order");
+    const m = await (await fetch(`${own.url}/metrics`)).text();
+    const slow = Number(/^roomcast_drops_total\{reason="slow_consumer"\} (\d+)$/m.exec(m)[1]);
+    assert.equal(slow, 1, "the socket that stopped reading was closed as a slow consumer");
+    assert.equal(Number(/^roomcast_sockets (\d+)/m.exec(m)[1]), 1, "only the reader is left");
+    console.log("SECURITY|notifier/fan-out|a tenant-room socket that stops reading during an 8 MB broadcast stream (shared frames)|closed as a slow consumer at --max-buffered 64 KiB, each queued frame counted whole; the reader got all 400 events");
+    reader.close();
+    stalled.close();
+    await reading;
+  } finally {
+    await own.stop();
+  }
+});
