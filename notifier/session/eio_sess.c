@@ -129,6 +129,25 @@ flush_poll(eio_session *s)
 
 	if (c == NULL || s->out_head == NULL || s->upgrading || s->transport != EIO_T_POLLING)
 		return;
+	if (s->out_head->next == NULL && s->out_head->f)
+	{
+		/*
+		 * The common case of a held GET: one shared frame is the whole
+		 * payload. Its Engine.IO bytes are the body as they are; net.c
+		 * copies them only if the kernel does not take them at once.
+		 */
+		eio_out    *o = s->out_head;
+		frame	   *f = o->f;
+
+		s->out_head = s->out_tail = NULL;
+		s->out_bytes = 0;
+		s->poll = NULL;
+		c->sess = NULL;
+		metrics_g.packets_sent++;
+		respond_text(c, f->data + f->eio_off, f->len - f->eio_off);
+		out_free(o);
+		return;
+	}
 	while (s->out_head)
 	{
 		eio_out    *o = s->out_head;
