@@ -596,7 +596,8 @@ net_http_respond_page(net_conn *c, int status, const char *ctype, const char *cs
 	free(c->cors_origin);
 	c->cors_origin = NULL;
 	c->busy = false;
-	c->deadline = uv_now(net_loop) + net_opts->http_idle_timeout;
+	if (!c->lingering)			/* one deadline: a lingering one stays */
+		c->deadline = uv_now(net_loop) + net_opts->http_idle_timeout;
 	if (!c->keep_alive)
 	{
 		conn_linger(c);
