@@ -64,10 +64,13 @@ UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
 UNIT_BINS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 
 # A unit test links common/ and, when it tests a notifier codec, the codec
-# objects the notifier makefile lists in NOTIFIER_CODEC_OBJS.
-$(BUILD)/test/%: test/unit/%.c test/unit/tap.h $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS)
+# objects the notifier makefile lists in NOTIFIER_CODEC_OBJS; a test of a
+# notifier module with I/O compiles that module in (#include "x/y.c") and
+# runs it on a real libuv loop, hence -luv and the notifier sources as
+# prerequisites.
+$(BUILD)/test/%: test/unit/%.c test/unit/tap.h $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) $(NOTIFIER_SRCS) $(NOTIFIER_HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(NOTIFIER_CPPFLAGS) -Itest/unit $< $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) -o $@ $(HOST_LDFLAGS) -lcrypto
+	$(HOST_CC) $(HOST_CFLAGS) $(NOTIFIER_CPPFLAGS) -Itest/unit $< $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) -o $@ $(HOST_LDFLAGS) -lcrypto -luv
 
 .PHONY: unit test demo security-doc
 unit: $(UNIT_BINS)

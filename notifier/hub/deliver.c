@@ -1,8 +1,11 @@
 /*
  * deliver.c — log rows to sockets (see deliver.h).
  *
- * The packet is `2[/nsp,]["event",data,"pos"]`, built once per event and
- * handed to each member; only the membership walk is per recipient.
+ * The packet is `2[/nsp,]["event",data,"pos"]`, encoded once per event into
+ * one shared frame (the whole WebSocket message; long polling uses its
+ * Engine.IO part), and each member's queue takes a reference to it: per
+ * recipient there is only the membership walk and one writev, no copy and
+ * no allocation unless the kernel does not take the bytes at once.
  */
 #include "hub/deliver.h"
 
@@ -85,6 +88,7 @@ deliver_event_send(const deliver_event *ev)
 	int			nsp = sio_nsp_index(ev->nsp, ev->nsp_len);
 	buf			args = BUF_INIT;
 	buf			pkt = BUF_INIT;
+	frame	   *f;
 	size_t		sent = 0;
 
 	metrics_g.db_events++;
@@ -109,6 +113,14 @@ deliver_event_send(const deliver_event *ev)
 		buf_free(&pkt);
 		return 0;
 	}
+	f = sio_packet_frame(pkt.p, pkt.len);
+	buf_free(&args);
+	buf_free(&pkt);
+	if (f == NULL)
+	{
+		log_error("event %lld: out of memory framing it; not delivered", (long long) ev->pos);
+		return 0;
+	}
 	for (room_member *m = room_first(r); m; m = m->next)
 	{
 		auth_user  *u = m->sock->user;
@@ -116,11 +128,10 @@ deliver_event_send(const deliver_event *ev)
 		if (m->sock->nsp != nsp || m->sock->state != SIO_S_CONNECTED || u == NULL ||
 			memcmp(u->tenant, ev->tenant, 36) != 0)
 			continue;
-		if (sio_send_packet(m->sock, pkt.p, pkt.len) == 0)
+		if (sio_send_frame(m->sock, f) == 0)
 			sent++;
 	}
-	buf_free(&args);
-	buf_free(&pkt);
+	frame_unref(f);
 	metrics_g.deliveries += sent;
 	if (ev->ts > 0 && sent > 0)
 	{

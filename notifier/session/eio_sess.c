@@ -8,9 +8,11 @@
  *
  * Heartbeat as in the reference: pingInterval after the handshake (or the
  * last pong) the server sends PING; without PONG within pingTimeout the
- * session closes. One uv_timer per session carries the heartbeat and the
- * connect timeout; a request for a session whose pong deadline has passed
- * finds it closed even if the timer has not fired yet.
+ * session closes. Each session has one deadline at a time, the earliest of
+ * heartbeat, pong, connect timeout, lingering close and slow-consumer close
+ * (schedule); one timer serves all of them (eio_table.c). A request for a
+ * session whose pong deadline has passed finds it closed even if the timer
+ * has not fired yet.
  *
  * Bounds: at most --max-sessions sessions (further handshakes get 503); a
  * session's unsent packets (the polling queue, or the WebSocket's unsent
@@ -19,20 +21,21 @@
  *
  * Lifecycle (the rule in net.h): eio_send never closes a session under its
  * caller: a slow consumer is closed from its own timer, a failed transport
- * from net.c's deferred list (eio_conn_gone). A session's memory is freed in
- * its timer's close callback, after the current loop turn.
+ * from net.c's deferred list (eio_conn_gone). A destroyed session's memory is
+ * freed by eio_table.c's reaper when the loop is back at the top, never
+ * under a caller that may still hold it.
  */
 #include "session/eio_sess.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "rc_jwt.h"
+#include "session/eio_table.h"
 #include "session/sio_sess.h"
 #include "codec/ws_codec.h"
 
@@ -53,82 +56,21 @@ static const char *const eio_err_msg[] = {
 
 static uv_loop_t *eio_loop;
 static const notifier_opts *eio_opts;
-static eio_session **sid_table;	/* hash of sid → session (chained) */
-static size_t sid_buckets;
-static size_t sid_count;
-static eio_session *all_sessions;
-
 static void schedule(eio_session *s);
-static void timer_cb(uv_timer_t *t);
-
-/*---- sid table ----*/
-
-/* Bucket of a sid in a table of nbuckets (a power of two) */
-static size_t
-sid_hash(const char *sid, size_t len, size_t nbuckets)
-{
-	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t) sid[i]) * 1099511628211ULL;
-	return (size_t) (h & (nbuckets - 1));
-}
-
-/* Double the table (rehashing every session); on failure keep the old one */
-static void
-sid_table_grow(void)
-{
-	size_t		nb = sid_buckets ? sid_buckets * 2 : 1024;
-	eio_session **nt = calloc(nb, sizeof(*nt));
-
-	if (nt == NULL)
-		return;					/* longer chains, still correct */
-	for (size_t i = 0; i < sid_buckets; i++)
-		while (sid_table[i])
-		{
-			eio_session *s = sid_table[i];
-			size_t		h = sid_hash(s->sid, EIO_SID_LEN, nb);
-
-			sid_table[i] = s->hnext;
-			s->hnext = nt[h];
-			nt[h] = s;
-		}
-	free(sid_table);
-	sid_table = nt;
-	sid_buckets = nb;
-}
-
-/* The session with this sid, or NULL */
-static eio_session *
-sid_lookup(const char *sid, size_t len)
-{
-	if (len != EIO_SID_LEN)
-		return NULL;
-	for (eio_session *s = sid_table[sid_hash(sid, len, sid_buckets)]; s; s = s->hnext)
-		if (memcmp(s->sid, sid, EIO_SID_LEN) == 0)
-			return s;
-	return NULL;
-}
-
-/* Unlink a session from the sid table */
-static void
-sid_remove(eio_session *s)
-{
-	for (eio_session **pp = &sid_table[sid_hash(s->sid, EIO_SID_LEN, sid_buckets)]; *pp; pp = &(*pp)->hnext)
-		if (*pp == s)
-		{
-			*pp = s->hnext;
-			sid_count--;
-			return;
-		}
-}
+static void session_due(eio_session *s);
 
 void
 eio_init(uv_loop_t *loop, const notifier_opts *opts)
 {
 	eio_loop = loop;
 	eio_opts = opts;
-	sid_table_grow();
+	eio_table_init(loop, session_due);
+}
+
+uv_loop_t *
+eio_get_loop(void)
+{
+	return eio_loop;
 }
 
 /*---- responses ----*/
@@ -164,6 +106,20 @@ answer_poll(eio_session *s, eio_type type)
 	respond_text(c, &p, 1);
 }
 
+/* What a queued packet costs: its block, and the whole shared frame it references */
+static uint32_t
+out_cost(eio_out *o)
+{
+	return (uint32_t) buf_alloc_cost(o) + (o->f ? o->f->cost : 0);
+}
+
+static void
+out_free(eio_out *o)
+{
+	frame_unref(o->f);
+	free(o);
+}
+
 /* Answer the held GET with every queued packet */
 static void
 flush_poll(eio_session *s)
@@ -173,15 +129,35 @@ flush_poll(eio_session *s)
 
 	if (c == NULL || s->out_head == NULL || s->upgrading || s->transport != EIO_T_POLLING)
 		return;
+	if (s->out_head->next == NULL && s->out_head->f)
+	{
+		/*
+		 * The common case of a held GET: one shared frame is the whole
+		 * payload. Its Engine.IO bytes are the body as they are; net.c
+		 * copies them only if the kernel does not take them at once.
+		 */
+		eio_out    *o = s->out_head;
+		frame	   *f = o->f;
+
+		s->out_head = s->out_tail = NULL;
+		s->out_bytes = 0;
+		s->poll = NULL;
+		c->sess = NULL;
+		metrics_g.packets_sent++;
+		respond_text(c, f->data + f->eio_off, f->len - f->eio_off);
+		out_free(o);
+		return;
+	}
 	while (s->out_head)
 	{
 		eio_out    *o = s->out_head;
+		const char *data = o->f ? o->f->data + o->f->eio_off + 1 : o->data;
 
-		if (eio_payload_append(&b, (eio_type) o->type, o->binary, o->data, o->len) < 0)
+		if (eio_payload_append(&b, (eio_type) o->type, o->binary, data, o->len) < 0)
 			break;
 		s->out_head = o->next;
-		s->out_bytes -= (uint32_t) buf_alloc_cost(o);
-		free(o);
+		s->out_bytes -= out_cost(o);
+		out_free(o);
 		metrics_g.packets_sent++;
 	}
 	if (s->out_head == NULL)
@@ -204,9 +180,12 @@ flush_ws(eio_session *s)
 		eio_out    *o = s->out_head;
 
 		s->out_head = o->next;
-		net_ws_send_eio(s->ws, (eio_type) o->type, o->binary, o->data, o->len);
+		if (o->f)
+			net_ws_send_frame(s->ws, o->f);
+		else
+			net_ws_send_eio(s->ws, (eio_type) o->type, o->binary, o->data, o->len);
 		metrics_g.packets_sent++;
-		free(o);
+		out_free(o);
 	}
 	s->out_tail = NULL;
 	s->out_bytes = 0;
@@ -214,53 +193,20 @@ flush_ws(eio_session *s)
 
 /*---- lifecycle ----*/
 
-/* Last step of session_destroy: the timer is closed, free what is left */
-static void
-session_free_cb(uv_handle_t *h)
-{
-	eio_session *s = h->data;
-
-	while (s->out_head)
-	{
-		eio_out    *o = s->out_head;
-
-		s->out_head = o->next;
-		free(o);
-	}
-	free(s->hs_token);
-	free(s);
-}
-
-/* Remove the session from every table and free it once its timer is closed */
+/*
+ * Remove the session from every table; its memory is freed by the reaper
+ * when the loop is back at the top (the lifecycle rule in net.h).
+ */
 static void
 session_destroy(eio_session *s)
 {
-	sid_remove(s);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		all_sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	if (s->destroyed)
+		return;
 	if (s->transport == EIO_T_WEBSOCKET)
 		metrics_g.sessions_websocket--;
 	else
 		metrics_g.sessions_polling--;
-	uv_close((uv_handle_t *) &s->timer, session_free_cb);
-}
-
-/* A random Engine.IO session id, 20 base64url characters (120 bits) */
-static void
-random_sid(char out[EIO_SID_LEN + 1])
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t		raw[EIO_SID_LEN];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
-		abort();
-	for (int i = 0; i < EIO_SID_LEN; i++)
-		out[i] = alphabet[raw[i] & 63];
-	out[EIO_SID_LEN] = '\0';
+	eio_table_remove(s);
 }
 
 /* Mark closed, tell the Socket.IO layer, close the WebSockets (not the held GET) */
@@ -309,14 +255,14 @@ client_close(eio_session *s)
 		return;
 	}
 	session_shutdown(s, "transport close", WS_CLOSE_NORMAL);
-	uv_timer_start(&s->timer, timer_cb, eio_opts->ping_timeout, 0);
+	eio_table_timer(s, uv_now(eio_loop) + eio_opts->ping_timeout);
 }
 
 /* Find a live session; one whose pong is overdue is closed on the spot */
 static eio_session *
 session_find(const char *sid, size_t len)
 {
-	eio_session *s = sid_lookup(sid, len);
+	eio_session *s = eio_table_find(sid, len);
 
 	if (s && s->pong_deadline && uv_now(eio_loop) >= s->pong_deadline)
 	{
@@ -329,11 +275,10 @@ session_find(const char *sid, size_t len)
 
 /*---- heartbeat and timeouts ----*/
 
-/* Timer: slow consumer, lingering closed session, connect timeout, heartbeat */
+/* A session's deadline came: slow consumer, lingering closed session, connect timeout, heartbeat */
 static void
-timer_cb(uv_timer_t *t)
+session_due(eio_session *s)
 {
-	eio_session *s = t->data;
 	uint64_t	now = uv_now(eio_loop);
 
 	if (s->closed)
@@ -388,7 +333,7 @@ schedule(eio_session *s)
 
 	if (s->connect_deadline && s->connect_deadline < due)
 		due = s->connect_deadline;
-	uv_timer_start(&s->timer, timer_cb, due > now ? due - now : 0, 0);
+	eio_table_timer(s, due > now ? due : now);
 }
 
 /* PONG: stop waiting and schedule the next ping */
@@ -419,8 +364,21 @@ slow_consumer(eio_session *s, size_t unsent)
 	log_info("engine.io session %s: slow consumer (%zu bytes unsent, --max-buffered %u)",
 			 s->sid, unsent, eio_opts->max_buffered);
 	s->slow = true;
-	uv_timer_start(&s->timer, timer_cb, 0, 0);
+	eio_table_timer(s, uv_now(eio_loop));
 	return -1;
+}
+
+/* Append o (costing cost) to the polling queue and answer a held GET */
+static void
+out_push(eio_session *s, eio_out *o, size_t cost)
+{
+	if (s->out_tail)
+		s->out_tail->next = o;
+	else
+		s->out_head = o;
+	s->out_tail = o;
+	s->out_bytes += (uint32_t) cost;
+	flush_poll(s);
 }
 
 /*
@@ -462,18 +420,59 @@ eio_send(eio_session *s, eio_type type, bool binary, const char *data, size_t le
 		return slow_consumer(s, s->out_bytes);
 	}
 	o->next = NULL;
+	o->f = NULL;
 	o->type = (uint8_t) type;
 	o->binary = binary;
 	o->len = (uint32_t) len;
 	if (len)
 		memcpy(o->data, data, len);
-	if (s->out_tail)
-		s->out_tail->next = o;
-	else
-		s->out_head = o;
-	s->out_tail = o;
-	s->out_bytes += (uint32_t) cost;
-	flush_poll(s);
+	out_push(s, o, cost);
+	return 0;
+}
+
+frame *
+eio_message_frame(const char *data, size_t len)
+{
+	return net_ws_frame_eio(EIO_MESSAGE, data, len);
+}
+
+int
+eio_send_frame(eio_session *s, frame *f)
+{
+	eio_out    *o;
+	size_t		cost;
+
+	if (s->closed || s->slow)
+		return -1;
+	if (s->transport == EIO_T_WEBSOCKET)
+	{
+		size_t		unsent;
+
+		if (!net_conn_alive(s->ws))
+			return -1;
+		unsent = net_conn_unsent(s->ws);
+		if (s->out_head != NULL || unsent + net_frame_cost(f) > eio_opts->max_buffered)
+			return slow_consumer(s, unsent);
+		net_ws_send_frame(s->ws, f);
+		metrics_g.packets_sent++;
+		return 0;
+	}
+	o = malloc(sizeof(*o));
+	if (o == NULL)
+		return -1;
+	o->next = NULL;
+	o->f = f;
+	cost = out_cost(o);
+	if (s->out_bytes + cost > eio_opts->max_buffered)
+	{
+		free(o);
+		return slow_consumer(s, s->out_bytes);
+	}
+	frame_ref(f);
+	o->type = EIO_MESSAGE;
+	o->binary = false;
+	o->len = f->len - f->eio_off - 1;
+	out_push(s, o, cost);
 	return 0;
 }
 
@@ -631,7 +630,7 @@ handshake_token(const http_request *req)
 	return strndup(t.p, t.len);
 }
 
-/* Create a session with a fresh sid, in the table and the list; NULL on OOM */
+/* Create a session with a fresh sid, in the table; NULL on OOM */
 static eio_session *
 session_new(eio_endpoint endpoint, eio_transport transport)
 {
@@ -639,26 +638,13 @@ session_new(eio_endpoint endpoint, eio_transport transport)
 
 	if (s == NULL)
 		return NULL;
-	do
-		random_sid(s->sid);
-	while (sid_lookup(s->sid, EIO_SID_LEN));
-	if (sid_count + 1 > sid_buckets)
-		sid_table_grow();
+	if (eio_table_add(s) < 0)
 	{
-		size_t		h = sid_hash(s->sid, EIO_SID_LEN, sid_buckets);
-
-		s->hnext = sid_table[h];
-		sid_table[h] = s;
-		sid_count++;
+		free(s);
+		return NULL;
 	}
-	s->next = all_sessions;
-	if (all_sessions)
-		all_sessions->prev = s;
-	all_sessions = s;
 	s->endpoint = (uint8_t) endpoint;
 	s->transport = (uint8_t) transport;
-	uv_timer_init(eio_loop, &s->timer);
-	s->timer.data = s;
 	metrics_g.sessions_opened++;
 	if (transport == EIO_T_WEBSOCKET)
 		metrics_g.sessions_websocket++;
@@ -809,12 +795,12 @@ eio_handle_request(net_conn *c, const http_request *req, bool upgrade,
 		respond_error(c, EIO_ERR_BAD_REQUEST);
 		return;
 	}
-	if (sid_count >= eio_opts->max_sessions)
+	if (eio_table_count() >= eio_opts->max_sessions)
 	{
 		static const char body[] = "too many sessions (--max-sessions)";
 
 		metrics_g.drops[DROP_MAX_SESSIONS]++;
-		log_debug("handshake refused: %zu sessions (--max-sessions %u)", sid_count, eio_opts->max_sessions);
+		log_debug("handshake refused: %zu sessions (--max-sessions %u)", eio_table_count(), eio_opts->max_sessions);
 		net_http_respond(c, 503, "text/plain", body, sizeof(body) - 1);
 		return;
 	}
@@ -842,18 +828,25 @@ eio_handle_request(net_conn *c, const http_request *req, bool upgrade,
 	session_start(s);
 }
 
+static const char *close_all_reason;
+static long close_all_count;
+
+/* eio_close_all, for one session: close it, which takes it out of the table */
+static void
+close_one(eio_session *s)
+{
+	if (s->closed)
+		session_destroy(s);		/* lingering after a client close */
+	else
+		eio_close(s, close_all_reason, WS_CLOSE_GOING_AWAY);
+	close_all_count++;
+}
+
 long
 eio_close_all(const char *reason)
 {
-	long		n = 0;
-
-	while (all_sessions)
-	{
-		if (all_sessions->closed)
-			session_destroy(all_sessions);	/* lingering after a client close */
-		else
-			eio_close(all_sessions, reason, WS_CLOSE_GOING_AWAY);
-		n++;
-	}
-	return n;
+	close_all_reason = reason;
+	close_all_count = 0;
+	eio_table_drain(close_one);
+	return close_all_count;
 }

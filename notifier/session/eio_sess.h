@@ -17,6 +17,7 @@
 #include "codec/http_codec.h"
 #include "transport/net.h"
 #include "base/opts.h"
+#include "base/theap.h"
 
 #define EIO_SID_LEN 20
 
@@ -32,38 +33,44 @@ typedef enum eio_transport
 	EIO_T_WEBSOCKET
 } eio_transport;
 
+/* A packet waiting for a polling GET: its bytes in data, or in a shared frame */
 typedef struct eio_out
 {
 	struct eio_out *next;
+	frame	   *f;				/* shared: the packet is f's Engine.IO bytes; data unused */
 	uint32_t	len;
 	uint8_t		type;
 	bool		binary;
 	char		data[];
 } eio_out;
 
+/*
+ * One Engine.IO session. Kept small (memory per idle socket): no libuv
+ * handle of its own; its heartbeat and timeouts are a node in one deadline
+ * heap served by a single timer (eio_sess.c).
+ */
 typedef struct eio_session
 {
-	struct eio_session *hnext;	/* sid hash chain */
-	struct eio_session *prev;	/* all sessions, for drain */
-	struct eio_session *next;
-	uv_timer_t	timer;			/* heartbeat and connect timeout */
+	struct eio_session *hnext;	/* sid hash chain; the reaper's list once destroyed */
 	net_conn   *ws;				/* transport when websocket */
 	net_conn   *probe;			/* websocket being upgraded to */
 	net_conn   *poll;			/* held polling GET */
 	eio_out    *out_head;		/* polling: packets waiting for a GET */
 	eio_out    *out_tail;
-	uint32_t	out_bytes;
+	void	   *app;			/* the Socket.IO client (sio_sess.c) */
+	char	   *hs_token;		/* token of the handshake (Bearer or ?token=), or NULL */
 	uint64_t	next_ping;		/* loop ms when the next PING is due */
 	uint64_t	pong_deadline;	/* loop ms; 0 while not waiting for a pong */
 	uint64_t	connect_deadline;	/* loop ms; 0 when not armed */
-	void	   *app;			/* the Socket.IO client (sio_sess.c) */
-	char	   *hs_token;		/* token of the handshake (Bearer or ?token=), or NULL */
+	theap_node	tnode;			/* when the timer is due for this session */
+	uint32_t	out_bytes;
 	char		sid[EIO_SID_LEN + 1];
 	uint8_t		endpoint;		/* eio_endpoint */
 	uint8_t		transport;		/* eio_transport */
 	bool		upgrading;		/* probe answered, waiting for "5" */
 	bool		closed;			/* closed; may linger for one last GET (noop) */
 	bool		slow;			/* over --max-buffered: the timer closes it */
+	bool		destroyed;		/* out of every table; memory freed by the reaper */
 } eio_session;
 
 /* Initialise the session table and settings; opts must outlive the sessions */
@@ -91,6 +98,23 @@ void		eio_conn_gone(net_conn *c);
 int			eio_send(eio_session *s, eio_type type, bool binary, const char *data, size_t len);
 
 /*
+ * A shared Engine.IO MESSAGE packet carrying data, for eio_send_frame to many
+ * sessions (net_ws_frame_eio: WebSocket sessions write it whole, polling
+ * sessions queue a reference to its Engine.IO bytes). One reference for the
+ * caller (frame_unref when done); NULL when out of memory.
+ */
+frame	   *eio_message_frame(const char *data, size_t len);
+
+/*
+ * Like eio_send for a frame from eio_message_frame, without copying it: the
+ * session's queue (WebSocket or polling) takes a reference. Counted against
+ * --max-buffered at the whole frame plus the reference's overhead. Returns
+ * 0, or -1 when the session is closed or was found too slow (then closed
+ * from its timer, never under the caller).
+ */
+int			eio_send_frame(eio_session *s, frame *f);
+
+/*
  * Close the session: over polling a held GET gets a CLOSE packet; over
  * WebSocket the socket is closed with ws_code. The Socket.IO layer is told.
  */
@@ -98,6 +122,9 @@ void		eio_close(eio_session *s, const char *reason, uint16_t ws_code);
 
 /* Arm or disarm (0) the connect timeout of a session, in ms from now */
 void		eio_set_connect_timeout(eio_session *s, uint32_t ms);
+
+/* The loop the sessions run on (eio_init) */
+uv_loop_t  *eio_get_loop(void);
 
 /* Close every session (drain); returns how many were open */
 long		eio_close_all(const char *reason);

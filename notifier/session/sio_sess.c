@@ -247,6 +247,18 @@ sio_send_packet(sio_socket *sock, const char *packet, size_t len)
 	return eio_send(sock->client->eio, EIO_MESSAGE, false, packet, len);
 }
 
+frame *
+sio_packet_frame(const char *packet, size_t len)
+{
+	return eio_message_frame(packet, len);
+}
+
+int
+sio_send_frame(sio_socket *sock, frame *f)
+{
+	return eio_send_frame(sock->client->eio, f);
+}
+
 void
 sio_disconnect(sio_socket *sock)
 {

@@ -109,6 +109,17 @@ int			sio_nsp_index(const char *name, size_t len);
 int			sio_send_packet(sio_socket *sock, const char *packet, size_t len);
 
 /*
+ * The encoded Socket.IO packet (from sio_encode) as one shared frame for
+ * sio_send_frame to many sockets: fan-out encodes an event once and every
+ * recipient's queue references the same bytes. One reference for the
+ * caller (frame_unref when done); NULL when out of memory.
+ */
+frame	   *sio_packet_frame(const char *packet, size_t len);
+
+/* Like sio_send_packet, for a frame from sio_packet_frame: no copy */
+int			sio_send_frame(sio_socket *sock, frame *f);
+
+/*
  * Disconnect one socket from the server side: the client gets a DISCONNECT
  * packet for its namespace (socket.io-client: "io server disconnect") and
  * sock is freed (socket_gone is called) before this returns.

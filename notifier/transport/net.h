@@ -42,6 +42,7 @@
 
 #include "codec/eio_codec.h"
 #include "codec/http_codec.h"
+#include "base/frame.h"
 #include "base/opts.h"
 
 struct eio_session;
@@ -52,33 +53,37 @@ typedef enum net_kind
 	NET_WS
 } net_kind;
 
+/*
+ * One connection. Its size is most of the transport's memory per idle
+ * socket: the uv_tcp_t (248 bytes) and 80 more, 336 with malloc's header.
+ * Flags are bits; one deadline serves both states that need one.
+ */
 typedef struct net_conn
 {
 	uv_tcp_t	tcp;			/* first: the handle's data is unused, we cast */
 	struct net_conn *prev;		/* all connections, for drain */
 	struct net_conn *next;
 	struct eio_session *sess;	/* WS: owning session; HTTP: session whose GET is held */
-	char	   *in;				/* unconsumed input (incomplete request or frame) */
-	uint32_t	in_len;
-	uint32_t	in_cap;
+	char	   *in;				/* unconsumed input (incomplete request or frame); NULL when none */
 	char	   *msg;			/* WS: fragmented message being assembled */
-	uint32_t	msg_len;
 	char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
-	uint64_t	linger_until;	/* closing: force close after this loop time */
-	uint64_t	idle_until;		/* HTTP without a request in progress: close after this */
 	struct net_conn *dnext;		/* deferred-work list (net.c) */
+	uint64_t	deadline;		/* lingering: force close then; HTTP idle: close then */
+	uint32_t	in_len;
+	uint32_t	msg_len;
 	uint32_t	out_bytes;		/* unsent output, real allocation sizes */
 	uint8_t		kind;			/* net_kind */
 	uint8_t		frag_opcode;	/* WS: opcode of the message in msg, 0 if none */
-	bool		busy;			/* HTTP: a request is being answered (held poll) */
-	bool		keep_alive;		/* HTTP: keep the connection after the response */
-	bool		closing;		/* no more reads are processed */
-	bool		closed;			/* uv_close called */
-	bool		paused;			/* reading stopped: output over the bound, or a held request */
-	bool		failed;			/* a write failed: destroy when the loop is back at the top */
-	bool		queued;			/* on the deferred-work list */
-	bool		want_resume;	/* deferred: process buffered input, restart reading */
-	bool		free_on_dequeue;	/* handle closed while queued: the list frees it */
+	bool		busy:1;			/* HTTP: a request is being answered (held poll) */
+	bool		keep_alive:1;	/* HTTP: keep the connection after the response */
+	bool		closing:1;		/* no more reads are processed */
+	bool		closed:1;		/* uv_close called */
+	bool		paused:1;		/* reading stopped: output over the bound, or a held request */
+	bool		failed:1;		/* a write failed: destroy when the loop is back at the top */
+	bool		queued:1;		/* on the deferred-work list */
+	bool		want_resume:1;	/* deferred: process buffered input, restart reading */
+	bool		free_on_dequeue:1;	/* handle closed while queued: the list frees it */
+	bool		lingering:1;	/* on the lingering list, waiting for the peer */
 } net_conn;
 
 /* Settings (max_buffered, max_conns, max_payload, http_idle_timeout); must outlive the loop */
@@ -144,6 +149,25 @@ int			net_ws_accept(net_conn *c, const http_request *req);
 
 /* Send one Engine.IO packet as a WebSocket message (text "<type><data>" or binary) */
 void		net_ws_send_eio(net_conn *c, eio_type type, bool binary, const char *data, size_t len);
+
+/*
+ * A shared WebSocket text message carrying one Engine.IO packet ("<type><data>"),
+ * built once for many connections: the WebSocket header, then the packet,
+ * which starts at f->eio_off (long polling sends those bytes). One
+ * reference for the caller; NULL when out of memory.
+ */
+frame	   *net_ws_frame_eio(eio_type type, const char *data, size_t len);
+
+/*
+ * Send a frame from net_ws_frame_eio on WebSocket c without copying it: the
+ * kernel takes it at once (one writev), or c's write queue keeps a
+ * reference until it is written (libuv's write callback). Costs c
+ * net_frame_cost(f) of its --max-buffered while queued.
+ */
+void		net_ws_send_frame(net_conn *c, frame *f);
+
+/* What c is charged while a reference to f waits in its queue */
+size_t		net_frame_cost(const frame *f);
 
 /*
  * Close a WebSocket with a close frame carrying code (0: no code), detaching
