@@ -91,9 +91,6 @@ static const struct
 	const char *instead;
 }			opt_not_yet[] = {
 	{"redis", "there is no presence yet (presence:list is an unknown event), the URL is never used"},
-	{"grace", "token expiry is checked at CONNECT only; open sockets are not expired"},
-	{"refresh-warning", "auth:refresh-needed is never sent"},
-	{"recovery-window", "connection state recovery is not offered"},
 	{"tls-cert", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
 	{"tls-key", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
 };

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 
 #include "hub/auth.h"
+#include "hub/recovery.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -88,7 +89,7 @@ deliver_event_send(const deliver_event *ev)
 	size_t		sent = 0;
 
 	metrics_g.db_events++;
-	if (r == NULL || nsp < 0 || ev->data == NULL || ev->tenant == NULL)
+	if ((r == NULL && !recov_pending()) || nsp < 0 || ev->data == NULL || ev->tenant == NULL)
 		return 0;
 	/* a room name always names its tenant (common/rc_room.h) */
 	if (!rc_room_of_tenant(ev->room, ev->room_len, ev->tenant))
@@ -109,12 +110,17 @@ deliver_event_send(const deliver_event *ev)
 		buf_free(&pkt);
 		return 0;
 	}
+	/* sockets whose recovery is in flight are in no room yet: they hold it (recovery.h) */
+	recov_capture(ev->tenant, nsp, ev->room, ev->room_len, ev->pos, pkt.p, pkt.len);
 	for (room_member *m = room_first(r); m; m = m->next)
 	{
 		auth_user  *u = m->sock->user;
 
 		if (m->sock->nsp != nsp || m->sock->state != SIO_S_CONNECTED || u == NULL ||
 			memcmp(u->tenant, ev->tenant, 36) != 0)
+			continue;
+		/* recovered (sent already) or token expired (held): recovery.h */
+		if (u->gate && !recov_gate(u, ev->pos, ev->room, ev->room_len, nsp, pkt.p, pkt.len))
 			continue;
 		if (sio_send_packet(m->sock, pkt.p, pkt.len) == 0)
 			sent++;
