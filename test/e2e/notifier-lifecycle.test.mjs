@@ -38,7 +38,10 @@ async function as(ttl) {
 const emitUser = (name, n) =>
   db.asTenant(tA, a1, (q) => q("SELECT roomcast.emit_to_user($1, $2, $3::jsonb)", [a1, name, JSON.stringify({ n })]));
 const names = (events) => events.map((e) => e[0]);
-const disconnected = (socket) => new Promise((r) => socket.once("disconnect", r));
+// a promise that fails after ms instead of hanging the suite
+const within = (p, ms, what) =>
+  Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
+const disconnected = (socket) => within(new Promise((r) => socket.once("disconnect", r)), 10000, "disconnect");
 
 test("auth:refresh-needed before exp; auth:refresh with a fresh token keeps the socket", async () => {
   const { socket, events } = await as("3 seconds");
@@ -119,14 +122,15 @@ test("events held during grace past --max-buffered close the transport; the clie
     await emitUser("e-big", 0); // an offset to recover from
     await waitFor(events, (e) => e[0] === "e-big");
     await waitFor(events, (e) => e[0] === "auth:expired", 4000);
+    // the token of the automatic reconnect: set before the transport can close
+    socket.auth = { token: await db.token(tA, a1, {}, "1 hour") };
     const gone = disconnected(socket);
     const pad = "x".repeat(10000);
     for (let n = 1; n <= 10; n++)
       await db.asTenant(tA, a1, (q) => q("SELECT roomcast.emit_to_user($1, 'e-big', $2::jsonb)", [a1, JSON.stringify({ n, pad })]));
     assert.equal(await gone, "transport close", "held events over the bound close the transport");
     console.log("SECURITY|notifier/lifecycle|100 kB of events for a socket in its grace period, --max-buffered 64 kB|transport closed at the bound; the client recovers them on reconnect with a fresh token");
-    socket.auth = { token: await db.token(tA, a1, {}, "1 hour") };
-    const recovered = await new Promise((r) => socket.once("connect", () => r(socket.recovered)));
+    const recovered = await within(new Promise((r) => socket.once("connect", () => r(socket.recovered))), 10000, "reconnect");
     assert.equal(recovered, true);
     await waitFor(events, (e) => e[0] === "e-big" && e[1].n === 10);
     await sleep(100);
