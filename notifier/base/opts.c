@@ -93,9 +93,6 @@ static const struct
 	const char *name;
 	const char *instead;
 }			opt_not_yet[] = {
-	{"grace", "token expiry is checked at CONNECT only; open sockets are not expired"},
-	{"refresh-warning", "auth:refresh-needed is never sent"},
-	{"recovery-window", "connection state recovery is not offered"},
 	{"tls-cert", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
 	{"tls-key", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
 };

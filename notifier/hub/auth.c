@@ -12,15 +12,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "rc_hmac.h"
 #include "rc_json.h"
 #include "rc_room.h"
 #include "hub/presence.h"
+#include "hub/recovery.h"
 #include "hub/rpc_client.h"
 
 static auth_key *auth_keys;
@@ -170,6 +173,72 @@ now_ms(void)
 	return (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
+/*---- recovery ids ----*/
+
+#define AUTH_PID_RND 16
+#define AUTH_PID_TAG 22			/* 16 bytes of HMAC-SHA256, base64url */
+
+static const char auth_b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* The tag of rnd for u under key, base64url, AUTH_PID_TAG characters into out */
+static void
+auth_pid_tag(const auth_user *u, const char *rnd, const auth_key *key, char *out)
+{
+	char		msg[16 + 2 * 37 + AUTH_PID_RND];
+	uint8_t		mac[RC_HMAC_MAX_DIGEST];
+	int			n = snprintf(msg, sizeof(msg), "rc-pid:%s:%s:%.*s", u->tenant, u->user, AUTH_PID_RND, rnd);
+
+	rc_hmac(RC_HMAC_SHA256, key->secret, key->secret_len, msg, (size_t) n, mac);
+	/* 16 bytes as 22 characters: 6 bits each, the last one of 2 bits */
+	for (int i = 0; i < AUTH_PID_TAG; i++)
+	{
+		int			bit = i * 6,
+					v = (mac[bit / 8] << 8 | (bit / 8 + 1 < 16 ? mac[bit / 8 + 1] : 0)) >> (10 - bit % 8);
+
+		out[i] = auth_b64url[v & 63];
+	}
+}
+
+void
+auth_pid_make(auth_user *u)
+{
+	uint8_t		raw[AUTH_PID_RND];
+	const auth_key *key = NULL;
+
+	for (size_t i = 0; i < auth_nkeys && key == NULL; i++)
+		if (!auth_keys[i].retired)
+			key = &auth_keys[i];
+	if (key == NULL || getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
+	{
+		u->pid[0] = '\0';		/* no key (never for a verified token): no recovery offered */
+		return;
+	}
+	for (int i = 0; i < AUTH_PID_RND; i++)
+		u->pid[i] = auth_b64url[raw[i] & 63];
+	auth_pid_tag(u, u->pid, key, u->pid + AUTH_PID_RND);
+	u->pid[AUTH_PID_LEN] = '\0';
+}
+
+bool
+auth_pid_check(const auth_user *u, const char *pid, size_t len)
+{
+	char		tag[AUTH_PID_TAG];
+
+	if (len != AUTH_PID_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (pid[i] == '\0' || strchr(auth_b64url, pid[i]) == NULL)
+			return false;
+	/* a retired key still vouches for a pid it tagged: retiring stops new tokens, not sessions */
+	for (size_t i = 0; i < auth_nkeys; i++)
+	{
+		auth_pid_tag(u, pid, &auth_keys[i], tag);
+		if (memcmp(tag, pid + AUTH_PID_RND, AUTH_PID_TAG) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*---- socket references ----*/
 
 static auth_user **auth_refs;	/* chained hash by ref; a power of two of buckets */
@@ -220,6 +289,14 @@ auth_ref_del(auth_user *u)
 			break;
 		}
 	u->ref = 0;
+}
+
+void
+auth_each_user(void (*fn) (auth_user *u, void *arg), void *arg)
+{
+	for (size_t i = 0; i < auth_refs_size; i++)
+		for (auth_user *e = auth_refs[i]; e; e = e->ref_next)
+			fn(e, arg);
 }
 
 sio_socket *
@@ -319,7 +396,12 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 		goto oom;
 	memcpy(u->user, claims.user, sizeof(u->user));
 	memcpy(u->tenant, claims.tenant, sizeof(u->tenant));
-	rpc_check_connect(sock);	/* may refuse (and free sock) before returning */
+	u->exp = claims.has_exp ? claims.exp : 0;
+	/* {pid, offset} of a session this user had: roomcast.recover also confirms the user */
+	if (recov_begin(u, auth, auth_len))
+		rpc_recover(sock);
+	else
+		rpc_check_connect(sock);	/* may refuse (and free sock) before returning */
 	return;
 
 oom:
@@ -349,7 +431,9 @@ auth_connect_confirmed(sio_socket *sock)
 	if (rc_room_user(room, sizeof(room), u->tenant, u->user) < 0 || room_join(&u->rooms, sock, room, strlen(room)) < 0)
 		goto oom;
 	presence_connected(u);
-	sio_connect_accept(sock);
+	if (u->pid[0] == '\0')
+		auth_pid_make(u);
+	sio_connect_accept_pid(sock, u->pid);
 	/* each send may close the socket: go on only while its reference finds it */
 	if (auth_socket_by_ref(ref) != sock)
 		return;
@@ -384,6 +468,7 @@ auth_on_socket_gone(sio_socket *sock)
 		return;
 	presence_gone(u);			/* user-left to its rooms: before it leaves them */
 	auth_ref_del(u);
+	recov_forget(u);
 	room_leave_all(&u->rooms);
 	if (u->token)
 		memset(u->token, 0, strlen(u->token));

@@ -13,8 +13,23 @@
 #include <stdint.h>
 
 #include "rc_jwt.h"
+#include "hub/held.h"
 #include "hub/room_map.h"
 #include "session/sio_sess.h"
+
+/*
+ * A recovery id: 16 random base64url characters, then 22 of HMAC tag
+ * (auth_pid_make); the alphabet roomcast.rpc join accepts for a pid.
+ */
+#define AUTH_PID_LEN 38
+
+/* Where a socket's token is in its life (lifecycle.c) */
+typedef enum auth_life
+{
+	AUTH_LIFE_LIVE = 0,
+	AUTH_LIFE_WARNED,			/* auth:refresh-needed sent */
+	AUTH_LIFE_EXPIRED			/* auth:expired sent: events are held until refresh or grace end */
+} auth_life;
 
 /* What an authenticated socket carries (sio_socket.user); owned by auth.c */
 typedef struct auth_user
@@ -35,6 +50,19 @@ typedef struct auth_user
 	struct auth_user *pres_prev;	/* presence.c's list of confirmed sockets */
 	struct auth_user *pres_next;
 	bool		pres_listed;	/* on that list */
+
+	/* connection state recovery (recovery.c) and the token's lifecycle (lifecycle.c) */
+	char		pid[AUTH_PID_LEN + 1];	/* this session's recovery id; "" until accepted */
+	int64_t		exp;			/* the token's exp, Unix seconds */
+	uint8_t		life;			/* auth_life */
+	bool		recovering;		/* roomcast.recover in flight: its tenant's live events are held */
+	bool		gate;			/* deliver.c asks recov_gate: expired, or skip_upto set */
+	bool		refreshing;		/* an auth:refresh is being checked by the database */
+	int64_t		offset;			/* recovering: the client's offset */
+	int64_t		skip_upto;		/* events at or below this pos were sent by the recovery */
+	int64_t		grace_end;		/* expired: disconnect at this Unix time */
+	held_queue	held;
+	struct auth_user *rec_next; /* recovery.c's list of recovering sockets */
 } auth_user;
 
 /* One signing key as read from roomcast.signing_keys */
@@ -80,6 +108,18 @@ sio_socket *auth_socket_by_ref(uint64_t ref);
 
 /* The database confirmed sock's pending CONNECT: join its rooms, accept, greet */
 void		auth_connect_confirmed(sio_socket *sock);
+
+/*
+ * A new recovery id for u (in u->pid): random, tagged with an HMAC of the
+ * tenant, the user and the random part under the newest signing key, so
+ * any notifier with the same keys can tell a pid it issued to this user
+ * (auth_pid_check) from an unknown or another user's one, without state.
+ */
+void		auth_pid_make(auth_user *u);
+bool		auth_pid_check(const auth_user *u, const char *pid, size_t len);
+
+/* Call fn for every authenticated socket (the lifecycle sweep); fn may not free sockets */
+void		auth_each_user(void (*fn) (auth_user *u, void *arg), void *arg);
 
 /* Refuse sock's pending CONNECT with code (frees sock) */
 void		auth_connect_refused(sio_socket *sock, const char *code);

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "hub/auth.h"
+#include "hub/recovery.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -92,7 +93,7 @@ deliver_event_send(const deliver_event *ev)
 	size_t		sent = 0;
 
 	metrics_g.db_events++;
-	if (r == NULL || nsp < 0 || ev->data == NULL || ev->tenant == NULL)
+	if ((r == NULL && !recov_pending()) || nsp < 0 || ev->data == NULL || ev->tenant == NULL)
 		return 0;
 	/* a room name always names its tenant (common/rc_room.h) */
 	if (!rc_room_of_tenant(ev->room, ev->room_len, ev->tenant))
@@ -113,12 +114,14 @@ deliver_event_send(const deliver_event *ev)
 		buf_free(&pkt);
 		return 0;
 	}
+	/* sockets whose recovery is in flight are in no room yet: they hold it (recovery.h) */
+	recov_capture(ev->tenant, nsp, ev->room, ev->room_len, ev->pos, pkt.p, pkt.len);
 	f = sio_packet_frame(pkt.p, pkt.len);
-	buf_free(&args);
-	buf_free(&pkt);
 	if (f == NULL)
 	{
 		log_error("event %lld: out of memory framing it; not delivered", (long long) ev->pos);
+		buf_free(&args);
+		buf_free(&pkt);
 		return 0;
 	}
 	for (room_member *m = room_first(r); m; m = m->next)
@@ -128,10 +131,15 @@ deliver_event_send(const deliver_event *ev)
 		if (m->sock->nsp != nsp || m->sock->state != SIO_S_CONNECTED || u == NULL ||
 			memcmp(u->tenant, ev->tenant, 36) != 0)
 			continue;
+		/* recovered (sent already) or token expired (held, copied): recovery.h */
+		if (u->gate && !recov_gate(u, ev->pos, ev->room, ev->room_len, nsp, pkt.p, pkt.len))
+			continue;
 		if (sio_send_frame(m->sock, f) == 0)
 			sent++;
 	}
 	frame_unref(f);
+	buf_free(&args);
+	buf_free(&pkt);
 	metrics_g.deliveries += sent;
 	if (ev->ts > 0 && sent > 0)
 	{

@@ -18,8 +18,10 @@
 #include "hub/db.h"
 #include "session/eio_sess.h"
 #include "hub/http_route.h"
+#include "hub/lifecycle.h"
 #include "hub/presence.h"
 #include "hub/presence_api.h"
+#include "hub/recovery.h"
 #include "transport/http_static.h"
 #include "base/log.h"
 #include "transport/net.h"
@@ -161,6 +163,8 @@ main(int argc, char **argv)
 	{
 		sio_init(&opts, opts.namespaces, &auth_hooks);
 		auth_init(opts.max_conns_per_user);
+		recov_init(&opts);
+		life_start(loop, &opts);
 		db_start(loop, opts.db);
 		rpc_start(loop, &opts);
 		presence_start(loop, &opts);

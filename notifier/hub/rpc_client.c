@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "hub/auth.h"
+#include "hub/lifecycle.h"
 #include "hub/presence_api.h"
+#include "hub/recovery.h"
 #include "base/buf.h"
 #include "base/metrics.h"
 #include "rc_json.h"
@@ -35,6 +37,7 @@ rpc_start(uv_loop_t *loop, const notifier_opts *opts)
 {
 	rpc_loop = loop;
 	rpc_rate = opts->rate;
+	rpc_pool_set_recovery_window(opts->recovery_window);
 	rpc_pool_start(loop, opts->db, opts->rpc_pool, opts->rpc_queue);
 }
 
@@ -80,9 +83,19 @@ rpc_submit(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *method,
 		   const char *args, size_t args_len)
 {
 	auth_user  *u = sock->user;
-	rpcq_req   *r = rpcq_new(kind, u->ref, ack, method, args, args_len, u->token);
-	rpc_pool_status st = r ? rpc_pool_submit(r, u->tenant) : RPC_POOL_NOMEM;
+	buf			a = BUF_INIT;
+	rpcq_req   *r;
+	rpc_pool_status st;
 
+	/* rooms joined through join are remembered for this session's pid (roomcast.recover) */
+	if ((kind == RPCQ_JOIN || kind == RPCQ_LEAVE) && u->pid[0] && recov_args_with_pid(u, args, args_len, &a))
+	{
+		args = a.p;
+		args_len = a.len;
+	}
+	r = rpcq_new(kind, u->ref, ack, method, args, args_len, u->token);
+	buf_free(&a);
+	st = r ? rpc_pool_submit(r, u->tenant) : RPC_POOL_NOMEM;
 	if (st == RPC_POOL_OK)
 		return;
 	free(r);
@@ -114,6 +127,29 @@ void
 rpc_check_connect(sio_socket *sock)
 {
 	rpc_submit(sock, -1, RPCQ_CONNECT, "", "", 0);
+}
+
+void
+rpc_recover(sio_socket *sock)
+{
+	auth_user  *u = sock->user;
+	char		off[24];
+	int			n = snprintf(off, sizeof(off), "%lld", (long long) u->offset);
+
+	rpc_submit(sock, -1, RPCQ_RECOVER, u->pid, off, (size_t) n);
+}
+
+void
+rpc_check_refresh(sio_socket *sock, int64_t ack, const char *token)
+{
+	auth_user  *u = sock->user;
+	rpcq_req   *r = rpcq_new(RPCQ_REFRESH, u->ref, ack, "", "", 0, token);
+	rpc_pool_status st = r ? rpc_pool_submit(r, u->tenant) : RPC_POOL_NOMEM;
+
+	if (st == RPC_POOL_OK)
+		return;
+	free(r);
+	life_refresh_refused(sock, ack, "UNAVAILABLE", "the database could not check the token");
 }
 
 /* Answer "rooms": the names of the rooms this socket is in */
@@ -222,7 +258,9 @@ rpc_on_event(sio_socket *sock, const sio_packet *p)
 		arg = arr.p + tok->start - q;
 		arg_len = tok->end - tok->start + 2 * q;
 	}
-	if (strcmp(name, "rooms") == 0 || strcmp(name, "debug:rooms") == 0)
+	if (strcmp(name, "auth:refresh") == 0)
+		life_on_refresh(sock, p->id, arr.p, tok);
+	else if (strcmp(name, "rooms") == 0 || strcmp(name, "debug:rooms") == 0)
 		rpc_rooms(sock, p->id);
 	else if (strcmp(name, "join") == 0 || strcmp(name, "leave") == 0)
 		rpc_submit(sock, p->id, name[0] == 'j' ? RPCQ_JOIN : RPCQ_LEAVE, name, arg, arg_len);

@@ -34,6 +34,19 @@ void		rpc_push_unread_count(sio_socket *sock);
  */
 void		rpc_check_connect(sio_socket *sock);
 
+/*
+ * Confirm a CONNECT with {pid, offset} (u->pid, u->offset) through
+ * roomcast.recover; the answer goes to recov_result (or refuses the CONNECT).
+ */
+void		rpc_recover(sio_socket *sock);
+
+/*
+ * Ask the database whether token (already verified locally) may replace
+ * sock's: the user still exists and is active. The answer goes to
+ * life_refresh_confirmed or life_refresh_refused.
+ */
+void		rpc_check_refresh(sio_socket *sock, int64_t ack, const char *token);
+
 /* Close the pool (drain) */
 void		rpc_stop(void);
 

@@ -13,6 +13,7 @@
  */
 #include "hub/rpc_pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ typedef struct rpc_pool_conn
 static const pgconn_stmt rpc_pool_stmts[] = {
 	{"rc_rpc", "SELECT roomcast.rpc($1, $2, $3::jsonb)::text", 3},
 	{"rc_auth", "SELECT roomcast.authenticate($1) IS NOT NULL", 1},
+	{"rc_recover", "SELECT roomcast.recover($1, $2, $3::bigint, "
+	 "pg_catalog.make_interval(secs => $4::double precision), 1000)::text", 4},
 };
 
 static rpc_pool_conn *rpc_pool_conns;
@@ -42,6 +45,13 @@ static uv_loop_t *rpc_pool_loop;
 static uv_timer_t rpc_pool_maint_timer;
 static bool rpc_pool_maint_started;
 static bool rpc_pool_stopping;
+static char rpc_pool_window[16] = "120";	/* --recovery-window, seconds */
+
+void
+rpc_pool_set_recovery_window(uint32_t seconds)
+{
+	snprintf(rpc_pool_window, sizeof(rpc_pool_window), "%u", seconds);
+}
 
 /* Connections IDLE or BUSY */
 static uint32_t
@@ -67,11 +77,19 @@ rpc_pool_retry_after_ms(void)
 static bool
 rpc_pool_send(rpc_pool_conn *pc, rpcq_req *r)
 {
-	const char *params[3];
+	const char *params[4];
 
 	if (r->kind == RPCQ_MAINTAIN)
 		return pgconn_send_sql(&pc->pg, "SELECT roomcast.maintain()::text");
-	if (r->kind == RPCQ_CONNECT)
+	if (r->kind == RPCQ_RECOVER)
+	{
+		params[0] = r->token;
+		params[1] = r->method;	/* the pid */
+		params[2] = r->args;	/* the offset */
+		params[3] = rpc_pool_window;
+		return pgconn_send(&pc->pg, "rc_recover", 4, params);
+	}
+	if (r->kind == RPCQ_CONNECT || r->kind == RPCQ_REFRESH)
 	{
 		params[0] = r->token;
 		return pgconn_send(&pc->pg, "rc_auth", 1, params);
@@ -114,7 +132,8 @@ rpc_pool_dispatch(void)
 
 			if (r == NULL)
 				break;
-			if ((r->kind == RPCQ_CONNECT || r->kind == RPCQ_UNREAD) && !rpc_reply_socket_alive(r))
+			if ((r->kind == RPCQ_CONNECT || r->kind == RPCQ_RECOVER || r->kind == RPCQ_REFRESH ||
+				 r->kind == RPCQ_UNREAD) && !rpc_reply_socket_alive(r))
 			{
 				free(r);
 				continue;

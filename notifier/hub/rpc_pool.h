@@ -38,4 +38,7 @@ uint32_t	rpc_pool_retry_after_ms(void);
 /* Close every connection (drain); what waits is answered UNAVAILABLE */
 void		rpc_pool_stop(void);
 
+/* --recovery-window: how far back roomcast.recover may go, in seconds */
+void		rpc_pool_set_recovery_window(uint32_t seconds);
+
 #endif

@@ -30,6 +30,8 @@ typedef enum rpcq_kind
 	RPCQ_LEAVE,					/* leave it, user-left */
 	RPCQ_UNREAD,				/* also emit notification:unread_count */
 	RPCQ_CONNECT,				/* confirm a CONNECT: roomcast.authenticate(token) */
+	RPCQ_RECOVER,				/* a CONNECT with {pid, offset}: roomcast.recover(token, pid=method, offset=args) */
+	RPCQ_REFRESH,				/* auth:refresh: roomcast.authenticate(the new token) */
 	RPCQ_MAINTAIN				/* roomcast.maintain(): no socket, no token */
 } rpcq_kind;
 

@@ -13,7 +13,9 @@
 #include "base/metrics.h"
 #include "rc_json.h"
 #include "rc_room.h"
+#include "hub/lifecycle.h"
 #include "hub/presence.h"
+#include "hub/recovery.h"
 #include "hub/room_map.h"
 
 /* Milliseconds since the Unix epoch */
@@ -67,9 +69,14 @@ rpc_reply_error_to(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *co
 
 	if (sock == NULL)
 		return;
-	if (kind == RPCQ_CONNECT)
+	if (kind == RPCQ_CONNECT || kind == RPCQ_RECOVER)
 	{
 		auth_connect_refused(sock, code);
+		return;
+	}
+	if (kind == RPCQ_REFRESH)
+	{
+		life_refresh_refused(sock, ack, code, message);
 		return;
 	}
 	if ((esc = malloc(6 * mlen + 1)) == NULL)
@@ -249,11 +256,26 @@ rpc_reply_result(const rpcq_req *r, const PGresult *res)
 	sio_socket *sock;
 
 	metrics_g.rpc_calls++;
-	if (r->kind == RPCQ_CONNECT)
+	if (r->kind == RPCQ_REFRESH)
 	{
 		if ((sock = auth_socket_by_ref(r->sock_ref)) == NULL)
 			return;
 		if (ok)
+			life_refresh_confirmed(sock, r->ack, r->token);
+		else
+			life_refresh_refused(sock, r->ack, strcmp(code, "INTERNAL_ERROR") == 0 ? "UNAVAILABLE" : code,
+								 strcmp(code, "INTERNAL_ERROR") == 0 ? "the database could not check the token" :
+								 msg ? msg : code);
+		return;
+	}
+	if (r->kind == RPCQ_CONNECT || r->kind == RPCQ_RECOVER)
+	{
+		if ((sock = auth_socket_by_ref(r->sock_ref)) == NULL)
+			return;
+		if (ok && r->kind == RPCQ_RECOVER)
+			recov_result(sock, PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0),
+						 PQgetisnull(res, 0, 0) ? 0 : (size_t) PQgetlength(res, 0, 0));
+		else if (ok)
 			auth_connect_confirmed(sock);
 		else
 		{

@@ -182,14 +182,24 @@ find_socket(sio_client *cl, const char *nsp, size_t len)
 void
 sio_connect_accept(sio_socket *sock)
 {
-	char		reply[40];
+	sio_connect_accept_pid(sock, NULL);
+}
+
+void
+sio_connect_accept_pid(sio_socket *sock, const char *pid)
+{
+	char		reply[48 + SIO_MAX_PID];
 
 	if (sock->state == SIO_S_CONNECTED)
 		return;
 	sock->state = SIO_S_CONNECTED;
 	metrics_g.sockets++;
 	eio_set_connect_timeout(sock->client->eio, 0);
-	snprintf(reply, sizeof(reply), "{\"sid\":\"%s\"}", sock->sid);
+	/* the pid's alphabet needs no JSON escape (sio_sess.h); a longer one is left out */
+	if (pid && *pid && strlen(pid) <= SIO_MAX_PID)
+		snprintf(reply, sizeof(reply), "{\"sid\":\"%s\",\"pid\":\"%s\"}", sock->sid, pid);
+	else
+		snprintf(reply, sizeof(reply), "{\"sid\":\"%s\"}", sock->sid);
 	send_packet(sock->client, SIO_CONNECT, nsp_names[sock->nsp], -1, 0, reply, strlen(reply));
 }
 
@@ -272,6 +282,12 @@ sio_disconnect(sio_socket *sock)
 			break;
 		}
 	socket_free(sock);
+}
+
+void
+sio_close_client(sio_socket *sock, const char *reason)
+{
+	eio_close(sock->client->eio, reason, 1000);
 }
 
 bool

@@ -72,6 +72,14 @@ void		sio_on_close(eio_session *s, const char *reason);
 
 /* Finish a pending CONNECT */
 void		sio_connect_accept(sio_socket *sock);
+
+/*
+ * Accept with a connection-state-recovery id: the reply is {sid, pid}, and
+ * socket.io-client >= 4.6 sends {pid, offset} in the auth of its next
+ * CONNECT. pid is [A-Za-z0-9_.-]{1,SIO_MAX_PID} (not escaped); NULL: {sid}.
+ */
+#define SIO_MAX_PID 64
+void		sio_connect_accept_pid(sio_socket *sock, const char *pid);
 void		sio_connect_reject(sio_socket *sock, const char *data_json);
 
 /*
@@ -125,6 +133,13 @@ int			sio_send_frame(sio_socket *sock, frame *f);
  * sock is freed (socket_gone is called) before this returns.
  */
 void		sio_disconnect(sio_socket *sock);
+
+/*
+ * Close sock's whole Engine.IO session (every namespace) without a
+ * DISCONNECT packet: socket.io-client sees a transport close and reconnects
+ * by itself (with {pid, offset}). Freed after the current callback.
+ */
+void		sio_close_client(sio_socket *sock, const char *reason);
 
 /*
  * True while sock can still be sent to: connected, its session open and not

@@ -200,15 +200,15 @@ test("--help says which SPEC options are not implemented yet, and setting one wa
   const help = execFileSync(process.env.RC_NOTIFIER, ["--help"]).toString();
   // each option's block: from its "  --name" line to the next option's
   const block = (opt) => help.split(/\n(?=  --)/).find((b) => b.startsWith(`  --${opt} `) || b.startsWith(`  --${opt}\n`)) ?? "";
-  for (const opt of ["grace", "refresh-warning", "recovery-window", "tls-cert", "tls-key"])
+  for (const opt of ["tls-cert", "tls-key"])
     assert.match(block(opt), /not implemented yet/, opt);
-  for (const opt of ["listen", "db", "redis", "presence-ttl", "rate", "rpc-pool", "max-conns-per-user", "namespaces"])
+  for (const opt of ["listen", "db", "redis", "presence-ttl", "rate", "rpc-pool", "max-conns-per-user", "namespaces", "grace", "refresh-warning", "recovery-window"])
     assert.doesNotMatch(block(opt), /not implemented yet/, opt);
   const own = await startNotifier(["--grace", "10"], { ROOMCAST_RECOVERY_WINDOW: "30" });
   try {
-    assert.match(own.stderr(), /--grace is not implemented yet, its value is ignored/);
-    assert.match(own.stderr(), /--recovery-window is not implemented yet/);
-    assert.doesNotMatch(own.stderr(), /--refresh-warning is not implemented/);  // not set: no warning
+    // implemented since issue 10 (docs/sessions.md): read, no warning
+    assert.doesNotMatch(own.stderr(), /--grace is not implemented/);
+    assert.doesNotMatch(own.stderr(), /--recovery-window is not implemented/);
   } finally {
     await own.stop();
   }
