@@ -29,18 +29,15 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
-#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 /* A control message stays below this (the notifier parses it in one buffer) */
@@ -110,13 +107,9 @@ FlushControl(void)
 	Datum	   *ids = palloc(n * sizeof(Datum));
 	Datum	   *msgs = palloc(n * sizeof(Datum));
 	Datum		values[3];
-	RcSavedUser sw;
-	RcSpiSection spi;
 	Oid			seq;
 
-	/* As PreCommit_Notify does: get the xid before taking the lock */
-	(void) GetCurrentTransactionId();
-	LockSharedObject(DatabaseRelationId, InvalidOid, 0, AccessExclusiveLock);
+	RcCommitLockTake();
 	seq = RcRelid("control_id_seq", &ctl_seq_oid);
 	for (int i = 0; i < n; i++)
 	{
@@ -127,15 +120,7 @@ FlushControl(void)
 	values[1] = PointerGetDatum(construct_array(msgs, n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
 
-	PushActiveSnapshot(GetTransactionSnapshot());
-	RcSpiConnect(&spi);
-	RcBecomeOwner(&sw);
-	RcPlanExec(&ctl_insert_plan, values, NULL, false, 0);
-	RcRestoreUser(&sw);
-	RcSpiFinish(&spi);
-	PopActiveSnapshot();
-
-	RcNotifyHint();
+	RcCommitLogInsert(&ctl_insert_plan, values, NULL, NULL);
 	ctl_pending = NULL;
 	ctl_n = ctl_cap = 0;
 }

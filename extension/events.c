@@ -251,6 +251,41 @@ EnsurePartition(TimestampTz now)
 		elog(ERROR, "roomcast: no partition of roomcast.events for the current day");
 }
 
+/* EnsurePartition for RcCommitLogInsert: arg is the commit time */
+static void
+EnsurePartitionCb(void *arg)
+{
+	EnsurePartition(*(TimestampTz *) arg);
+}
+
+/* Take the commit-order lock; see events.h */
+void
+RcCommitLockTake(void)
+{
+	/* As PreCommit_Notify does: get the xid before taking the lock */
+	(void) GetCurrentTransactionId();
+	LockSharedObject(DatabaseRelationId, InvalidOid, 0, AccessExclusiveLock);
+}
+
+/* Write an owner log at pre-commit and queue the hint; see events.h */
+void
+RcCommitLogInsert(RcPlan *plan, Datum *values, void (*before) (void *arg), void *arg)
+{
+	RcSavedUser sw;
+	RcSpiSection spi;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	RcSpiConnect(&spi);
+	RcBecomeOwner(&sw);
+	if (before)
+		before(arg);
+	RcPlanExec(plan, values, NULL, false, 0);
+	RcRestoreUser(&sw);
+	RcSpiFinish(&spi);
+	PopActiveSnapshot();
+	RcNotifyHint();
+}
+
 static RcPlan insert_plan = {
 	"INSERT INTO roomcast.events (tenant_id, id, pos, room, nsp, event, data, created_at) "
 	"SELECT t, i, p, r, n, e, d::pg_catalog.jsonb, $8 "
@@ -280,13 +315,9 @@ FlushEvents(void)
 			   *events,
 			   *datas;
 	Datum		values[8];
-	RcSavedUser sw;
-	RcSpiSection spi;
 	Oid			pos_seq;
 
-	/* As PreCommit_Notify does: get the xid before taking the lock */
-	(void) GetCurrentTransactionId();
-	LockSharedObject(DatabaseRelationId, InvalidOid, 0, AccessExclusiveLock);
+	RcCommitLockTake();
 
 	now = GetCurrentTimestamp();
 	now_ms = now / 1000 + RC_UNIX_EPOCH_MS;
@@ -334,18 +365,8 @@ FlushEvents(void)
 	values[6] = PointerGetDatum(construct_array(datas, n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[7] = TimestampTzGetDatum(now);
 
-	/* No portal is left at pre-commit: SPI needs a snapshot of its own */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	RcSpiConnect(&spi);
-	RcBecomeOwner(&sw);
-	EnsurePartition(now);
-	RcPlanExec(&insert_plan, values, NULL, false, 0);
-	RcRestoreUser(&sw);
-	RcSpiFinish(&spi);
-	PopActiveSnapshot();
-
 	/* one hint for the whole transaction: the notifiers read the rest */
-	RcNotifyHint();
+	RcCommitLogInsert(&insert_plan, values, EnsurePartitionCb, &now);
 
 	pending = NULL;
 	pending_n = pending_cap = 0;

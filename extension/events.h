@@ -12,6 +12,7 @@
 #define ROOMCAST_EVENTS_H
 
 #include "postgres.h"
+#include "rcspi.h"
 #include "utils/uuid.h"
 
 #define RC_NOTIFY_CHANNEL	"roomcast"
@@ -51,6 +52,20 @@ extern void RcNotifyControl(const char *kind, const char *fields);
  * says "read the logs"; several in one transaction fold into one.
  */
 extern void RcNotifyHint(void);
+
+/*
+ * The commit path of an owner-written log (the event log, the control log),
+ * in two steps around the caller's id assignment:
+ *   RcCommitLockTake() takes the lock PreCommit_Notify takes, so ids drawn
+ *   after it follow commit order across the cluster (events.c's header says
+ *   why); RcCommitLogInsert() then runs plan with values as the owner, in a
+ *   pinned SPI section with a snapshot of its own (no portal is left at
+ *   pre-commit), after before(arg) when given, and queues the hint.
+ * Both only at XACT_EVENT_PRE_COMMIT.
+ */
+extern void RcCommitLockTake(void);
+extern void RcCommitLogInsert(RcPlan *plan, Datum *values,
+							  void (*before) (void *arg), void *arg);
 
 /* Register the control log's transaction callbacks (from RcEventsInit) */
 extern void RcControlInit(void);
