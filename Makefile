@@ -8,19 +8,40 @@
 #                      PostgreSQL and Redis, every suite, "N passed, N failed"
 #   make demo          the demo application (examples/demo)
 #
+#   make dist          the PGXN release archive build/roomcast-$(EXTVERSION).zip
+#
 # Layout (SPEC §8): extension/ is the PGXS module, common/ is linked into both
-# programs, notifier/notifier.mk builds the daemon. The extension's install
-# script is assembled from extension/ddl/NN_*.ddl.sql fragments, in name order, so
-# each subsystem keeps its DDL next to its C file.
+# programs, notifier/notifier.mk builds the daemon. The install script of the
+# version in development, extension/roomcast--$(EXTVERSION).sql, is assembled
+# from extension/ddl/NN_*.ddl.sql fragments, in name order, so each subsystem
+# keeps its DDL next to its C file.
+#
+# Versions (docs/upgrades.md). A released version's install script is frozen:
+# extension/roomcast--0.1.0.sql is committed as 0.1.0 shipped and never edited.
+# Each later version X ships the assembled roomcast--X.sql plus a hand-written
+# upgrade script roomcast--PREV--X.sql that holds exactly the DDL of the new or
+# changed fragments. Making the release after 0.2.0:
+#   1. freeze: `make extension/roomcast--0.2.0.sql`, commit that file (and add a
+#      "!/extension/roomcast--0.2.0.sql" line to .gitignore);
+#   2. bump EXTVERSION here, default_version in extension/roomcast.control and
+#      "version" in META.json to 0.3.0;
+#   3. new DDL goes in a NEW fragment extension/ddl/NN_name.ddl.sql, and the same
+#      statements (or the CREATE OR REPLACE / ALTER of a changed object) in
+#      extension/roomcast--0.2.0--0.3.0.sql;
+#   4. test/suites/28-upgrade.sh: point it at the new pair; it fails if the
+#      upgraded catalog differs from a fresh install.
 
-EXTVERSION   = 0.1.0
+EXTVERSION   = 0.2.0
 
 MODULE_big   = roomcast
 MODULEDIR    = extension
 EXT_SRCS     = $(sort $(wildcard extension/*.c))
 COMMON_SRCS  = $(sort $(wildcard common/*.c))
 OBJS         = $(EXT_SRCS:.c=.o) $(COMMON_SRCS:.c=.o)
-DATA         = extension/roomcast.control $(wildcard extension/roomcast--*--*.sql)
+# every committed script: the frozen install scripts of released versions and
+# the upgrade scripts (not the assembled one of $(EXTVERSION), which is DATA_built)
+DATA         = extension/roomcast.control \
+               $(filter-out extension/roomcast--$(EXTVERSION).sql,$(wildcard extension/roomcast--*.sql))
 DATA_built   = extension/roomcast--$(EXTVERSION).sql
 SQL_PARTS    = $(sort $(wildcard extension/ddl/*.ddl.sql))
 PG_CPPFLAGS  = -Icommon -Iextension

@@ -1,0 +1,54 @@
+
+-- 47 (new in 0.2.0): TRUNCATE of roomcast.users or roomcast.tenants kicks.
+--
+-- The row triggers of 46_control.ddl.sql log a kick when a user is deleted
+-- or disabled and a kick_tenant when a tenant is deleted. TRUNCATE fires no
+-- row trigger, so in 0.1.0 the sockets of truncated users stayed connected.
+-- These statement triggers run BEFORE the truncation, while the rows are
+-- still there, and log one kick_tenant per tenant that has rows: every open
+-- socket of a tenant belongs to one of its users, so that disconnects
+-- exactly the sockets of the truncated users (for users) or tenants. The
+-- notifiers already obey kick_tenant (notifier/hub/db.c), so a 0.1.0
+-- notifier works with this unchanged. Like the row triggers, the entries are
+-- written at commit as the owner (roomcast.notify_control), and a TRUNCATE
+-- that rolls back logs nothing. TRUNCATE roomcast.tenants CASCADE fires both
+-- triggers: a tenant is then kicked twice, which the notifier treats as once.
+CREATE FUNCTION roomcast._control_on_truncate()
+RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t      uuid;
+    reason text;
+BEGIN
+    IF TG_OP <> 'TRUNCATE' OR TG_WHEN <> 'BEFORE' OR TG_TABLE_SCHEMA <> 'roomcast'
+       OR TG_TABLE_NAME NOT IN ('users', 'tenants') THEN
+        RAISE EXCEPTION 'roomcast._control_on_truncate must be a BEFORE TRUNCATE trigger on roomcast.users or roomcast.tenants'
+            USING ERRCODE = 'triggered_action_exception', DETAIL = format('It fired %s %s on %I.%I.', TG_WHEN, TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME);
+    END IF;
+    -- SECURITY DEFINER: the owner sees every tenant's rows, whatever the
+    -- identity or row-level security of the role that truncates
+    IF TG_TABLE_NAME = 'users' THEN
+        reason := 'users_truncated';
+        FOR t IN SELECT DISTINCT u.tenant_id FROM roomcast.users u ORDER BY 1 LOOP
+            PERFORM roomcast.notify_control('kick_tenant', jsonb_build_object('tenant', t, 'reason', reason));
+        END LOOP;
+    ELSE
+        reason := 'tenants_truncated';
+        FOR t IN SELECT n.id FROM roomcast.tenants n ORDER BY 1 LOOP
+            PERFORM roomcast.notify_control('kick_tenant', jsonb_build_object('tenant', t, 'reason', reason));
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION roomcast._control_on_truncate() IS
+    'roomcast (internal): BEFORE TRUNCATE trigger of users and tenants; logs kick_tenant for every tenant with rows';
+REVOKE ALL ON FUNCTION roomcast._control_on_truncate() FROM PUBLIC;
+
+CREATE TRIGGER control_kick_truncated_users
+    BEFORE TRUNCATE ON roomcast.users
+    FOR EACH STATEMENT EXECUTE FUNCTION roomcast._control_on_truncate();
+CREATE TRIGGER control_kick_truncated_tenants
+    BEFORE TRUNCATE ON roomcast.tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION roomcast._control_on_truncate();
