@@ -105,3 +105,20 @@ demo:
 # Put the table of hostile inputs that the last `make test` tried into docs/security.md.
 security-doc:
 	bash test/lib/update-security-doc.sh
+
+# ---- the release archive (PGXN): make dist ----
+# build/roomcast-$(EXTVERSION).zip with one top directory roomcast-$(EXTVERSION)/,
+# made by `git archive` of HEAD, so only committed files go in (no build
+# output, node_modules or generated keys), plus the install script of
+# $(EXTVERSION) assembled from HEAD's fragments (META.json's "provides" file).
+# Commit first: uncommitted changes are not in the archive.
+DIST_NAME = roomcast-$(EXTVERSION)
+.PHONY: dist
+dist:
+	@mkdir -p $(BUILD)/dist
+	git ls-tree --name-only HEAD extension/ddl/ | grep '\.ddl\.sql$$' | LC_ALL=C sort | \
+		while read -r f; do git show "HEAD:$$f" || exit 1; done >$(BUILD)/dist/roomcast--$(EXTVERSION).sql
+	git archive --format=zip -o $(BUILD)/$(DIST_NAME).zip \
+		--prefix=$(DIST_NAME)/extension/ --add-file=$(BUILD)/dist/roomcast--$(EXTVERSION).sql \
+		--prefix=$(DIST_NAME)/ HEAD
+	@echo "$(BUILD)/$(DIST_NAME).zip"

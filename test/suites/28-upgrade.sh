@@ -169,6 +169,13 @@ check "the extension tables pg_dump leaves out are exactly the transient ones ($
 	"$(awk -F'|' '$3 == "member" {print $2}' "$W/after.snap" | sort | xargs)" "$transient"
 check "every roomcast sequence is dumped (marked as configuration)" \
 	"$(awk -F'|' '$1 == "sequence" && $3 != "config" {print $2}' "$W/after.snap" | xargs)" ""
+# the signing keys are in a dump (docs/upgrades.md: a dump is as secret as the
+# keys), and --exclude-table-data leaves them out
+check "a pg_dump holds the signing keys' secrets (config table roomcast.signing_keys)" \
+	"$("$RC_PG_BIN/pg_restore" -f - -a -t signing_keys "$W/new.dump" | grep -c '\\\\xa1a1a1a1')" 1
+check "pg_dump --exclude-table-data=roomcast.signing_keys leaves them out" \
+	"$("$RC_PG_BIN/pg_dump" -d ${PREFIX}filled --exclude-table-data=roomcast.signing_keys | grep -c 'COPY roomcast.signing_keys')" 0
+echo "# SECURITY|backups|pg_dump of a roomcast database|holds the HMAC signing keys (anyone with the dump can sign tokens); --exclude-table-data=roomcast.signing_keys leaves them out"
 # restore(DUMP, DB, [pre-SQL]): a new database, pg_restore. With pre-SQL (which
 # creates the extension), the dump's own CREATE SCHEMA and CREATE EXTENSION
 # of roomcast are left out of the restore list (pg_restore -L), as
