@@ -7,7 +7,10 @@
 -- object gets its CREATE OR REPLACE / ALTER. Append new sections at the
 -- end. test/suites/28-upgrade.sh fails when the catalog this script leaves
 -- differs from a fresh 0.2.0 install (a forgotten statement, grant or
--- comment), see docs/upgrades.md.
+-- comment), and when leaving out any one statement goes unnoticed; a
+-- statement whose effect is not in the catalog (rows it inserts) is marked
+-- by a comment line "-- upgrade-test: not in the catalog (why)" right above
+-- it. See docs/upgrades.md.
 \echo Use "ALTER EXTENSION roomcast UPDATE TO '0.2.0'" to load this file. \quit
 
 -- ==== section: extension/ddl/47_control_truncate.ddl.sql (TRUNCATE kicks) ====
