@@ -7,7 +7,6 @@
 #   make test          the whole test run (test/run): set-up, build, private
 #                      PostgreSQL and Redis, every suite, "N passed, N failed"
 #   make demo          the demo application (examples/demo)
-#
 #   make dist          the PGXN release archive build/roomcast-$(EXTVERSION).zip
 #
 # Layout (SPEC §8): extension/ is the PGXS module, common/ is linked into both
