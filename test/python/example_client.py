@@ -11,6 +11,7 @@ JSON line, for SECONDS (default 10). docs/clients.md shows this file; suite
 """
 import json
 import sys
+import threading
 
 import socketio
 
@@ -20,10 +21,12 @@ seconds = float(sys.argv[6]) if len(sys.argv) > 6 else 10
 
 sio = socketio.Client(reconnection=False)
 last_offset = None      # the highest log position seen: where a catch-up would start
+lock = threading.Lock()  # handlers run in threads of their own (see on_event)
 
 
 def show(**what):
-    print(json.dumps(what), flush=True)
+    with lock:
+        print(json.dumps(what), flush=True)
 
 
 @sio.on("connect_error")
@@ -43,7 +46,8 @@ def on_event(event, *args):
     offset = None
     if args and isinstance(args[-1], str) and args[-1].isdigit():
         offset, args = int(args[-1]), args[:-1]
-        last_offset = max(offset, last_offset or 0)
+        with lock:
+            last_offset = max(offset, last_offset or 0)
     show(event=event, args=list(args), offset=offset)
 
 

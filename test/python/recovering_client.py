@@ -5,10 +5,11 @@ sends the same auth on every reconnect, so a dropped transport means a new
 session: rooms are gone and events committed meanwhile are missed. The
 notifier's recovery needs only two things from the client: the `pid` of the
 CONNECT reply and the offset of the last event, sent back with the token as
-auth `{token, pid, offset}`. This subclass does that. It overrides the
-client's `_handle_connect`, an internal method (the same in python-socketio
-5.0 to 5.11): pin the version you tested it with. docs/clients.md shows this
-file; suite 47-python-client tests it across a notifier restart.
+auth `{token, pid, offset}`. This subclass does that. It overrides two
+internal methods of the client, `_handle_connect` and `_trigger_event`
+(tested with python-socketio 5.7.2): pin the version you tested it with.
+docs/clients.md shows this file; suite 47-python-client tests it across a
+notifier restart.
 """
 import threading
 

@@ -224,7 +224,14 @@ def test_example(db, srv, t_a, users):
         time.sleep(1.5)     # connected and joined by now
         emit_case(db, t_a, users["a2"], 3, f"example-{transport}")
         out, err = p.communicate(timeout=20)
-        lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        lines, garbled = [], []
+        for x in out.splitlines():
+            try:
+                lines.append(json.loads(x))
+            except ValueError:
+                garbled.append(x)
+        check(not garbled, f"docs example_client.py over {transport}: every output line is one JSON object "
+              "(prints from handler threads do not interleave)", "\n".join(garbled))
         evs = sorted((x for x in lines if x.get("event") == "case:updated"), key=lambda x: x["offset"])
         offs = [x["offset"] for x in evs]
         check(p.returncode == 0 and {"transport": transport} in lines
