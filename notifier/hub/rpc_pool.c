@@ -240,6 +240,8 @@ rpc_pool_start(uv_loop_t *loop, const char *conninfo, uint32_t n, uint32_t queue
 		c->app_name = "roomcast-notifier-rpc";
 		c->stmts = rpc_pool_stmts;
 		c->nstmts = (int) (sizeof(rpc_pool_stmts) / sizeof(rpc_pool_stmts[0]));
+		/* unnamed statements: the pool may sit behind pgbouncer in transaction mode (docs/scale-out.md) */
+		c->unnamed = true;
 		c->hooks = &rpc_pool_hooks;
 		c->data = &rpc_pool_conns[i];
 		pgconn_start(c);
