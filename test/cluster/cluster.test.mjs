@@ -8,7 +8,8 @@
 // examples/cluster/haproxy.cfg in front. Asserts: long-polling clients keep their instance
 // (the SERVERID cookie, each instance's /metrics); WebSocket clients land on both; one event
 // from SQL reaches every socket on both instances exactly once; user-joined / user-left
-// cross instances (and forged relay messages are not told); through pgbouncer no identity
+// cross instances (and forged relay messages are not told); a revocation reaches both
+// instances; through pgbouncer no identity
 // leaks from one transaction to the next; kill -9 of one instance: its clients reconnect
 // through HAProxy to the other and recover every missed event, once, in order.
 import { test, before, after } from "node:test";
@@ -179,6 +180,7 @@ test("long-polling clients stay on their instance for the whole session (SERVERI
 test("WebSocket clients land on both instances; one event from SQL reaches every socket exactly once", async () => {
   const tok = await db.token(tA, a1);
   const cs = [];
+  await until(async () => (await metrics("n1")).polling + (await metrics("n2")).polling === 0, 5000, "earlier sessions closed");
   for (let i = 0; i < 8; i++) cs.push(await client(tok));
   for (let i = 0; i < 2; i++) cs.push(await client(tok, { transports: ["polling", "websocket"] })); // upgrade via the cookie
   const m1 = await metrics("n1");
@@ -202,6 +204,9 @@ test("user-joined and user-left cross instances, within the tenant only; forged 
   const Z = await client(await db.token(tB, b1), { url: nodes.n2.url });
   assert.equal((await ask(X, "join", { kind: "doc", id: "9" })).success, true);
   assert.equal((await ask(Z, "join", { kind: "doc", id: "9" })).success, true); // tenant B's doc:9
+  // the relay is asynchronous: X's join may reach n2 after a join made there right away, which
+  // would then be told of X (correctly: X is in the room); let it arrive first
+  await sleep(500);
   assert.equal((await ask(Y, "join", { kind: "doc", id: "9" })).success, true);
   const uj = await waitFor(X.events, (e) => e[0] === "user-joined" && e[1].userId === a2);
   assert.equal(uj[1].room, room);
@@ -306,9 +311,25 @@ test("rpc pools of both instances through one pgbouncer server connection: two t
   for (const c of [...A, ...B]) c.socket.close();
 });
 
+test("revoke_sessions from SQL disconnects the user's sockets on both instances, and only those", async () => {
+  // a user of its own: revoking a1 or a2 would spoil the other tests' tokens
+  const r1 = await db.addUser(tA, "r1@cluster.test");
+  const mine = [await client(await db.token(tA, r1), { url: nodes.n1.url }), await client(await db.token(tA, r1), { url: nodes.n2.url })];
+  const other = await client(await db.token(tA, a2), { url: nodes.n2.url });
+  const reasons = Promise.all(mine.map((c) => new Promise((r) => c.socket.once("disconnect", r))));
+  await emitVia(bouncerPort, tA, r1, `tenant:${tA}`, "warm", {}); // both connected and delivering
+  await db.asTenant(tA, r1, (q) => q("SELECT roomcast.revoke_sessions($1)", [r1]));
+  assert.deepEqual(await reasons, ["io server disconnect", "io server disconnect"]);
+  await sleep(200);
+  assert.equal(other.socket.connected, true, "another user's socket stays");
+  other.socket.close();
+});
+
 test("kill -9 of one instance: its clients reconnect through HAProxy to the other and recover every missed event, once, in order", async () => {
   const tok = await db.token(tA, a1);
   const cs = [];
+  // the sockets of the earlier tests are gone, so n1's count is exactly ours
+  await until(async () => (await metrics("n1")).websocket + (await metrics("n2")).websocket === 0, 5000, "earlier sockets closed");
   for (let i = 0; i < 6; i++) cs.push(await client(tok, { reconnection: true }));
   for (const c of cs) assert.equal((await ask(c, "join", { kind: "doc", id: "5" })).success, true);
   const room = `tenant:${tA}:doc:5`;
