@@ -92,7 +92,7 @@ $(BUILD)/test/%: test/unit/%.c test/unit/tap.h $(COMMON_HOST_OBJS) $(NOTIFIER_CO
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $(NOTIFIER_CPPFLAGS) -Itest/unit $< $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) -o $@ $(HOST_LDFLAGS) -lcrypto -luv
 
-.PHONY: unit test demo security-doc
+.PHONY: unit test demo security-doc cluster docs-images
 unit: $(UNIT_BINS)
 
 test:
@@ -100,6 +100,14 @@ test:
 
 demo:
 	bash examples/demo/run
+
+# HAProxy + two notifiers + pgbouncer + Redis + PostgreSQL on loopback ports (docs/scale-out.md)
+cluster:
+	bash examples/cluster/run
+
+# docs/*.dot -> docs/*.svg (graphviz; not needed by make test)
+docs-images:
+	dot -Tsvg docs/scale-out.dot -o docs/scale-out.svg
 
 # Put the table of hostile inputs that the last `make test` tried into docs/security.md.
 security-doc:

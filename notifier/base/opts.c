@@ -43,6 +43,8 @@ typedef struct opt_def
 static const opt_def opt_defs[] = {
 	{"listen", "HOST:PORT", "127.0.0.1:3001", OPT_LISTEN, 0, 0, false, "HTTP + WebSocket address"},
 	{"db", "CONNINFO", NULL, OPT_STR, F(db), 0, false, "database (libpq conninfo; default: libpq PG* defaults)"},
+	{"rpc-db", "CONNINFO", NULL, OPT_STR, F(rpc_db), 0, false,
+	"database of the rpc pool, e.g. through pgbouncer in transaction mode (default: --db)"},
 	{"redis", "URL", NULL, OPT_STR, F(redis), 0, false,
 	"presence store, redis://host:port (without it presence is kept in memory, one instance)"},
 	{"presence-ttl", "S", "300", OPT_UINT, F(presence_ttl), 86400, false,

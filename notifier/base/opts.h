@@ -23,6 +23,7 @@ typedef struct notifier_opts
 	char	   *listen_host;	/* from --listen HOST:PORT */
 	int			listen_port;
 	char	   *db;				/* libpq conninfo (db.c, rpc_pool.c) */
+	char	   *rpc_db;			/* conninfo of the rpc pool only; NULL: db (rpc_client.c) */
 	char	   *redis;			/* presence store URL (presence.c) */
 	uint32_t	presence_ttl;	/* s */
 	char	   *cors_origin;	/* comma-separated list, NULL: same origin only */

@@ -169,7 +169,8 @@ pgconn_connect_step(pgconn *c)
 				pgconn_fail(c, "watching the connection");
 				return;
 			}
-			c->prepared = 0;
+			/* unnamed: nothing to prepare, so nothing a pooler could lose between transactions */
+			c->prepared = c->unnamed ? c->nstmts : 0;
 			pgconn_prepare_next(c);
 			return;
 		default:
@@ -337,6 +338,15 @@ pgconn_send(pgconn *c, const char *stmt, int nparams, const char *const *params)
 {
 	if (c->st != PGCONN_IDLE)
 		return false;
+	if (c->unnamed)
+	{
+		for (int i = 0; i < c->nstmts; i++)
+			if (strcmp(c->stmts[i].name, stmt) == 0)
+				return pgconn_sent(c, PQsendQueryParams(c->pg, c->stmts[i].sql, nparams, NULL, params,
+														NULL, NULL, 0));
+		log_error("database (%s): no statement %s", c->app_name, stmt);
+		return false;
+	}
 	return pgconn_sent(c, PQsendQueryPrepared(c->pg, stmt, nparams, params, NULL, NULL, 0));
 }
 

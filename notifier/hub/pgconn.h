@@ -72,6 +72,7 @@ struct pgconn
 	const char *app_name;		/* application_name */
 	const pgconn_stmt *stmts;
 	int			nstmts;
+	bool		unnamed;		/* send stmts unnamed each time, never PREPARE (a transaction pooler) */
 	const pgconn_hooks *hooks;
 	void	   *data;			/* the owner's */
 	/* private */
@@ -91,7 +92,9 @@ struct pgconn
 void		pgconn_start(pgconn *c);
 
 /*
- * Send prepared statement stmt with text params. Only when IDLE: returns
+ * Send statement stmt (by name) with text params: the statement prepared on
+ * this connection, or with c->unnamed its SQL as an unnamed statement
+ * (Parse/Bind/Execute in one round trip, nothing left on the server session). Only when IDLE: returns
  * true and c is BUSY, or false (nothing sent; c is DOWN if sending failed).
  */
 bool		pgconn_send(pgconn *c, const char *stmt, int nparams, const char *const *params);

@@ -16,8 +16,11 @@
  * within the TTL. Every entry is written again every TTL/3 (the sweep), so
  * a live one never expires, and when Redis comes back (restarted empty).
  *
- * Commands: connect 2 (ZADD, PEXPIRE of the tenant set), join 2, leave 1
- * (ZREM), disconnect 1 + rooms (ZREM), sweep 2 × (1 + rooms) per socket
+ * Joins and leaves of kind rooms are also PUBLISHed for the other instances
+ * (presence_relay.c says the channel and who tells them).
+ *
+ * Commands: connect 2 (ZADD, PEXPIRE of the tenant set), join 3 (+ PUBLISH),
+ * leave 2 (ZREM, PUBLISH), disconnect 1 + 2 per kind room + 1 per other room, sweep 2 × (1 + rooms) per socket
  * every TTL/3, listing 2; nothing per Engine.IO heartbeat.
  *
  * Faults: Redis down or refusing: listings answer from this instance, the
@@ -43,6 +46,7 @@
 #include "base/log.h"
 #include "rc_json.h"
 #include "rc_room.h"
+#include "hub/presence_relay.h"
 #include "hub/room_map.h"
 #include "hub/rpc_reply.h"
 
@@ -196,6 +200,21 @@ pres_redis_del(const auth_user *u, const char *room)
 	buf_free(&m);
 }
 
+/* PUBLISH u's join ('j') or leave ('l') of kind room room for the other instances */
+static void
+pres_publish(const auth_user *u, char ev, const char *room)
+{
+	buf			m = BUF_INIT;
+	rc_room		r;
+
+	if (!rc_room_parse(room, strlen(room), &r) || r.type != RC_ROOM_KIND)
+		return;
+	presence_relay_message(u, ev, pres_instance, &m);
+	if (m.p && pres_can_send())
+		redisAsyncCommand(pres_ac, pres_count_cb, NULL, "PUBLISH " PRES_RELAY_PREFIX "%s %b", room, m.p, m.len);
+	buf_free(&m);
+}
+
 /* Write every entry of every local socket again (the sweep; Redis back) */
 static void
 pres_refresh_all(void)
@@ -333,6 +352,7 @@ presence_start(uv_loop_t *loop, const notifier_opts *opts)
 	uv_timer_init(loop, &pres_sweep_timer);
 	uv_timer_start(&pres_watch_timer, pres_watch, 1000, 1000);
 	uv_timer_start(&pres_sweep_timer, pres_sweep, pres_ttl_ms / 3, pres_ttl_ms / 3);
+	presence_relay_start(loop, pres_host, pres_port, pres_instance);
 	pres_connect();
 }
 
@@ -345,6 +365,7 @@ presence_stop(void)
 	uv_timer_stop(&pres_retry_timer);
 	uv_timer_stop(&pres_watch_timer);
 	uv_timer_stop(&pres_sweep_timer);
+	presence_relay_stop();
 	/* the entries of sockets still open expire within the TTL; disconnects ZREM as usual */
 }
 
@@ -376,14 +397,20 @@ void
 presence_joined(auth_user *u, const char *room)
 {
 	if (u->pres_listed && pres_room_counts(room))
+	{
 		pres_redis_add(u, room);
+		pres_publish(u, 'j', room);
+	}
 }
 
 void
 presence_left(auth_user *u, const char *room)
 {
 	if (u->pres_listed && pres_room_counts(room))
+	{
 		pres_redis_del(u, room);
+		pres_publish(u, 'l', room);
+	}
 }
 
 void
@@ -407,7 +434,10 @@ presence_gone(auth_user *u)
 			continue;
 		pres_redis_del(u, room);
 		if (r.type == RC_ROOM_KIND)
+		{
+			pres_publish(u, 'l', room);
 			rpc_reply_tell_room(u->sock, "user-left", room);
+		}
 	}
 }
 

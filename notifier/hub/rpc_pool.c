@@ -46,6 +46,13 @@ static uv_timer_t rpc_pool_maint_timer;
 static bool rpc_pool_maint_started;
 static bool rpc_pool_stopping;
 static char rpc_pool_window[16] = "120";	/* --recovery-window, seconds */
+static bool rpc_pool_unnamed;	/* --rpc-db given: maybe a transaction pooler */
+
+void
+rpc_pool_set_unnamed(bool unnamed)
+{
+	rpc_pool_unnamed = unnamed;
+}
 
 void
 rpc_pool_set_recovery_window(uint32_t seconds)
@@ -240,6 +247,8 @@ rpc_pool_start(uv_loop_t *loop, const char *conninfo, uint32_t n, uint32_t queue
 		c->app_name = "roomcast-notifier-rpc";
 		c->stmts = rpc_pool_stmts;
 		c->nstmts = (int) (sizeof(rpc_pool_stmts) / sizeof(rpc_pool_stmts[0]));
+		/* unnamed statements: the pool may sit behind pgbouncer in transaction mode (docs/scale-out.md) */
+		c->unnamed = rpc_pool_unnamed;
 		c->hooks = &rpc_pool_hooks;
 		c->data = &rpc_pool_conns[i];
 		pgconn_start(c);

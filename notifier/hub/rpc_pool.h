@@ -27,6 +27,13 @@ typedef enum rpc_pool_status
 void		rpc_pool_start(uv_loop_t *loop, const char *conninfo, uint32_t n, uint32_t queue_total);
 
 /*
+ * Before rpc_pool_start: send every statement unnamed instead of preparing
+ * them per connection, so the pool works through a transaction pooler
+ * (pgbouncer 1.18 loses named statements between transactions)
+ */
+void		rpc_pool_set_unnamed(bool unnamed);
+
+/*
  * Queue r for tenant (RPCQ_TENANT_KEY characters). On RPC_POOL_OK the pool
  * owns r; otherwise r is untouched and the caller answers and frees it.
  */

@@ -116,19 +116,19 @@ rpc_reply_error(const rpcq_req *r, const char *code, const char *message, uint32
 }
 
 /*
- * rpc_reply_tell_room: the recipients' references are copied first: a write
- * that closes a socket may change the room while we send.
+ * rpc_reply_tell_room_as: the recipients' references are copied first: a
+ * write that closes a socket may change the room while we send.
  */
 void
-rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm)
+rpc_reply_tell_room_as(const sio_socket *except, int nsp, const char *user, const char *email,
+					   const char *name, const char *room_nm)
 {
-	auth_user  *u = sock->user;
 	room	   *r = room_find(room_nm, strlen(room_nm));
 	size_t		n = 0,
 				cap = room_size(r);
 	uint64_t   *refs;
 	buf			ev = BUF_INIT;
-	size_t		elen = strlen(u->email);
+	size_t		elen = strlen(email);
 	char	   *esc;
 
 	if (r == NULL || cap == 0)
@@ -137,11 +137,11 @@ rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm)
 	esc = malloc(6 * elen + 1);
 	if (refs == NULL || esc == NULL)
 		goto done;
-	esc[rc_json_escape(u->email, elen, esc)] = '\0';
+	esc[rc_json_escape(email, elen, esc)] = '\0';
 	buf_printf(&ev, "[\"%s\",{\"userId\":\"%s\",\"email\":\"%s\",\"room\":\"%s\",\"timestamp\":%lld}]",
-			   name, u->user, esc, room_nm, rpc_reply_now_ms());
+			   name, user, esc, room_nm, rpc_reply_now_ms());
 	for (room_member *m = room_first(r); m && n < cap; m = m->next)
-		if (m->sock != sock && m->sock->nsp == sock->nsp && m->sock->state == SIO_S_CONNECTED &&
+		if (m->sock != except && m->sock->nsp == nsp && m->sock->state == SIO_S_CONNECTED &&
 			m->sock->user)
 			refs[n++] = ((auth_user *) m->sock->user)->ref;
 	for (size_t i = 0; i < n && ev.p; i++)
@@ -155,6 +155,14 @@ done:
 	buf_free(&ev);
 	free(esc);
 	free(refs);
+}
+
+void
+rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm)
+{
+	const auth_user *u = sock->user;
+
+	rpc_reply_tell_room_as(sock, sock->nsp, u->user, u->email, name, room_nm);
 }
 
 /* The "room" string of a join/leave result, copied into out; false if absent */

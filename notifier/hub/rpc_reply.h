@@ -41,6 +41,14 @@ void		rpc_reply_error(const rpcq_req *r, const char *code, const char *message, 
  */
 void		rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm);
 
+/*
+ * The same for any user (user, email NUL-terminated; the email is escaped
+ * here) to the sockets of the local room in namespace index nsp, except
+ * except (may be NULL): presence_relay.c tells a join on another instance.
+ */
+void		rpc_reply_tell_room_as(const sio_socket *except, int nsp, const char *user, const char *email,
+								   const char *name, const char *room_nm);
+
 void		rpc_reply_error_to(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *code,
 							   const char *message, uint32_t retry_after_ms);
 
