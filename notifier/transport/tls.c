@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -202,6 +203,8 @@ static SSL_CTX *
 tls_ctx_new(const char *cert_file, const char *key_file, char *err, size_t errlen)
 {
 	SSL_CTX    *ctx;
+	BIO		   *kb;
+	EVP_PKEY   *pkey;
 
 	/* say which file, and why, before OpenSSL's less direct messages */
 	if (access(cert_file, R_OK) != 0)
@@ -240,17 +243,23 @@ tls_ctx_new(const char *cert_file, const char *key_file, char *err, size_t errle
 		snprintf(err, errlen, "--tls-cert %s is not a PEM certificate chain: %s", cert_file, tls_ssl_error());
 		goto err;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
+	/* read the key apart from using it: "not a key" and "not this certificate's key" differ */
+	kb = BIO_new_file(key_file, "r");
+	pkey = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	BIO_free(kb);
+	if (pkey == NULL)
 	{
-		snprintf(err, errlen, "--tls-key %s is not a PEM private key: %s", key_file, tls_ssl_error());
+		snprintf(err, errlen, "--tls-key %s is not a PEM private key (without passphrase): %s", key_file, tls_ssl_error());
 		goto err;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1)
+	if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1 || SSL_CTX_check_private_key(ctx) != 1)
 	{
 		snprintf(err, errlen, "--tls-key %s does not match the certificate of --tls-cert %s: %s",
 				 key_file, cert_file, tls_ssl_error());
+		EVP_PKEY_free(pkey);
 		goto err;
 	}
+	EVP_PKEY_free(pkey);
 	return ctx;
 err:
 	SSL_CTX_free(ctx);
