@@ -393,22 +393,16 @@ tls_read_stopped(tls_conn *t, int rc)
 	return TLS_FAIL;
 }
 
-tls_result
-tls_conn_input(tls_conn *t, const char *in, size_t len, const tls_sink *sink)
+/*
+ * Feed len bytes to OpenSSL and hand out what comes back (tls_conn_input).
+ * *stopped is set when the sink said the connection is closing.
+ */
+static tls_result
+tls_feed(tls_conn *t, const char *in, size_t len, const tls_sink *sink, bool *stopped)
 {
 	size_t		have = 0;
 	tls_result	res = TLS_OK;
 
-	if (!SSL_is_init_finished(t->ssl))
-	{
-		/* a handshake is small: whoever sends more before finishing it is hostile */
-		if (len > TLS_HANDSHAKE_MAX_INPUT - t->hs_in)
-		{
-			log_debug("tls: more than %d bytes before the handshake completed", TLS_HANDSHAKE_MAX_INPUT);
-			return TLS_FAIL;
-		}
-		t->hs_in += (uint32_t) len;
-	}
 	tls_wbuf_start();
 	tls_in = in;
 	tls_in_len = len;
@@ -439,7 +433,10 @@ tls_conn_input(tls_conn *t, const char *in, size_t len, const tls_sink *sink)
 			have = 0;
 			tls_wbuf_start();
 			if (!go_on)
+			{
+				*stopped = true;
 				break;
+			}
 		}
 		if (rc != 1)
 			break;
@@ -447,6 +444,33 @@ tls_conn_input(tls_conn *t, const char *in, size_t len, const tls_sink *sink)
 	tls_in = NULL;
 	tls_in_len = 0;
 	return res;
+}
+
+tls_result
+tls_conn_input(tls_conn *t, const char *in, size_t len, const tls_sink *sink)
+{
+	bool		stopped = false;
+	size_t		room;
+	tls_result	res;
+
+	if (SSL_is_init_finished(t->ssl))
+		return tls_feed(t, in, len, sink, &stopped);
+	/*
+	 * A handshake is small: whoever sends more before finishing it is
+	 * hostile. Only what comes before the end of the handshake counts (a
+	 * client's Finished often arrives with its first requests).
+	 */
+	room = TLS_HANDSHAKE_MAX_INPUT - t->hs_in;
+	t->hs_in += (uint32_t) (len < room ? len : room);
+	res = tls_feed(t, in, len < room ? len : room, sink, &stopped);
+	if (res != TLS_OK || stopped || len <= room)
+		return res;
+	if (!SSL_is_init_finished(t->ssl))
+	{
+		log_debug("tls: more than %d bytes before the handshake completed", TLS_HANDSHAKE_MAX_INPUT);
+		return TLS_FAIL;
+	}
+	return tls_feed(t, in + room, len - room, sink, &stopped);
 }
 
 int

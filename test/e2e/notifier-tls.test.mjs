@@ -6,7 +6,7 @@
 // SIGHUP swaps the certificate for new connections without dropping open ones, and a
 // broken file on SIGHUP keeps the old one; the cipher policy (no TLS 1.1, no non-AEAD
 // suite, ALPN http/1.1 only); hostile input on the TLS port (garbage, plain HTTP, an
-// oversized handshake, a handshake that never finishes).
+// oversized handshake, a handshake that never finishes); back-pressure counts ciphertext.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, execFileSync } from "node:child_process";
@@ -327,4 +327,31 @@ test("SIGHUP: new connections get the new certificate, an open wss socket keeps 
   console.log("SECURITY|tls|SIGHUP with a broken certificate or a missing key|logged, previous certificate kept");
   await db.asTenant(tenant, user, (q) => q("SELECT roomcast.emit_to_user($1, 'after-bad-reload', '{}')", [user]));
   await waitFor(open.events, (e) => e[0] === "after-bad-reload");
+});
+
+test("back-pressure under TLS: 8 MB of pipelined GET /healthz never read pauses reading, RSS stays bounded", async () => {
+  const conf = await startTls({ cert: join(dir, "first.pem"), key: join(dir, "first.key") }, ["--conformance"]);
+  try {
+    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${conf.proc.pid}/status`, "utf8"))[1]) / 1024;
+    const idle = rss();
+    const s = await tlsConnect(conf.port);
+    s.on("error", () => {});
+    s.pause();
+    const chunk = Buffer.from("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2000));
+    for (let sent = 0; sent < 8 * 1024 * 1024; sent += chunk.length) s.write(chunk);
+    let peak = idle;
+    for (let i = 0; i < 12; i++) {
+      await sleep(250);
+      peak = Math.max(peak, rss());
+    }
+    const m = (await httpsGet(conf.port, "/metrics")).body;
+    const pauses = Number(/roomcast_read_pauses_total (\d+)/.exec(m)?.[1] ?? 0);
+    assert.ok(pauses >= 1, "the TLS connection was paused: its queued ciphertext counts against --max-buffered");
+    if (process.env.RC_SANITIZED !== "1") assert.ok(peak - idle < 64, `RSS grew ${(peak - idle).toFixed(1)} MB`);
+    assert.equal((await httpsGet(conf.port, "/healthz")).status, 200, "others are served meanwhile");
+    console.log(`SECURITY|tls|8 MB of pipelined GET /healthz over TLS and never read|reading paused at --max-buffered (${pauses} pauses); RSS +${(peak - idle).toFixed(1)} MB`);
+    s.destroy();
+  } finally {
+    await conf.stop();
+  }
 });
