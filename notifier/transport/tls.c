@@ -46,6 +46,7 @@ struct tls_conn
 {
 	SSL		   *ssl;
 	uint32_t	hs_in;			/* ciphertext bytes received before the handshake completed */
+	bool		broken;			/* a fatal error: OpenSSL must not be asked to send again */
 };
 
 static SSL_CTX *tls_ctx;		/* context for new connections */
@@ -390,6 +391,7 @@ tls_read_stopped(tls_conn *t, int rc)
 	}
 	log_debug("tls: connection failed: %s", err ? tls_ssl_error() : "I/O");
 	ERR_clear_error();
+	t->broken = true;
 	return TLS_FAIL;
 }
 
@@ -479,7 +481,7 @@ tls_conn_encrypt(tls_conn *t, const void *a, size_t alen, const void *b, size_t 
 {
 	size_t		done;
 
-	if (!SSL_is_init_finished(t->ssl))
+	if (t->broken || !SSL_is_init_finished(t->ssl))
 		return -1;
 	tls_wbuf_start();
 	if (alen && blen && alen + blen <= sizeof(tls_join))
@@ -494,6 +496,7 @@ tls_conn_encrypt(tls_conn *t, const void *a, size_t alen, const void *b, size_t 
 		(blen && SSL_write_ex(t->ssl, b, blen, &done) != 1))
 	{
 		log_debug("tls: write failed: %s", tls_ssl_error());
+		t->broken = true;
 		return -1;
 	}
 	*out = tls_wbuf.p;
@@ -504,7 +507,7 @@ tls_conn_encrypt(tls_conn *t, const void *a, size_t alen, const void *b, size_t 
 int
 tls_conn_close_notify(tls_conn *t, const char **out, size_t *outlen)
 {
-	if (!SSL_is_init_finished(t->ssl))
+	if (t->broken || !SSL_is_init_finished(t->ssl))
 		return -1;
 	tls_wbuf_start();
 	(void) SSL_shutdown(t->ssl);
