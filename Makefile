@@ -90,7 +90,7 @@ UNIT_BINS = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 # prerequisites.
 $(BUILD)/test/%: test/unit/%.c test/unit/tap.h $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) $(NOTIFIER_SRCS) $(NOTIFIER_HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) $(NOTIFIER_CPPFLAGS) -Itest/unit $< $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) -o $@ $(HOST_LDFLAGS) -lcrypto -luv
+	$(HOST_CC) $(HOST_CFLAGS) $(NOTIFIER_CPPFLAGS) -Itest/unit $< $(COMMON_HOST_OBJS) $(NOTIFIER_CODEC_OBJS) -o $@ $(HOST_LDFLAGS) -lssl -lcrypto -luv
 
 .PHONY: unit test demo security-doc cluster docs-images
 unit: $(UNIT_BINS)

@@ -4,7 +4,7 @@
 #   base/       options, logs, metrics, byte buffers: used by every layer
 #   codec/      Engine.IO, Socket.IO, WebSocket and HTTP codecs; no I/O
 #               (NOTIFIER_CODEC_OBJS, also linked into the unit tests)
-#   transport/  TCP, HTTP and WebSocket on libuv, static files
+#   transport/  TCP, TLS (OpenSSL on memory), HTTP and WebSocket on libuv, static files
 #   session/    Engine.IO and Socket.IO sessions
 #   hub/        connect and auth, rooms, delivery, client requests, conformance
 #               mode (the protocol test suites' handlers), the
@@ -20,7 +20,7 @@ NOTIFIER_SRCS = $(sort $(foreach l,$(NOTIFIER_LAYERS),$(wildcard notifier/$(l)/*
 NOTIFIER_HDRS = $(foreach l,$(NOTIFIER_LAYERS),$(wildcard notifier/$(l)/*.h))
 NOTIFIER_CODEC_OBJS = $(patsubst notifier/%.c,$(BUILD)/notifier/%.o,$(NOTIFIER_CODEC_SRCS))
 NOTIFIER_OBJS = $(patsubst notifier/%.c,$(BUILD)/notifier/%.o,$(NOTIFIER_SRCS))
-NOTIFIER_LIBS = -luv -lpq -lcrypto -lhiredis -lm
+NOTIFIER_LIBS = -luv -lpq -lssl -lcrypto -lhiredis -lm
 
 all: $(BUILD)/roomcast-notifier
 

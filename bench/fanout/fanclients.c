@@ -11,9 +11,13 @@
  *
  * Works against any of the three servers of the benchmark (roomcast-notifier,
  * the Node.js peer, the floor), which all speak the same wire format.
+ * With --tls every client first does a full TLS handshake (OpenSSL, SNI
+ * "localhost", ALPN http/1.1, no session resumption, the certificate not
+ * verified: a loopback benchmark of the server's cost, bench/tls/run) and
+ * speaks the same bytes inside it.
  *
  *   fanclients --port P --auth FILE --first F --clients N --out FILE
- *              [--concurrency K] [--max-seconds S]
+ *              [--concurrency K] [--max-seconds S] [--tls]
  *
  * stdout: {"phase":"connect",…} once every client is connected or refused
  * (the script waits for it), then {"phase":"done",…} at the end. SIGUSR1
@@ -29,6 +33,9 @@
 #include <string.h>
 #include <time.h>
 #include <uv.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define FC_IN_CAP 4096			/* bytes of unparsed input per client */
 #define FC_MAX_CLIENTS 10000
@@ -55,6 +62,9 @@ typedef struct fc_client
 	uint32_t	index;			/* global index: line of the auth file */
 	uint32_t	in_len;
 	char	   *auth;			/* the CONNECT auth payload */
+	SSL		   *ssl;			/* --tls: the session (memory BIOs), else NULL */
+	BIO		   *rbio;			/* ciphertext read, for OpenSSL */
+	BIO		   *wbio;			/* ciphertext OpenSSL wrote, to send */
 	char		in[FC_IN_CAP];
 } fc_client;
 
@@ -88,9 +98,13 @@ static uint64_t bad_events;
 static int64_t read_now;		/* CLOCK_REALTIME of the current read */
 static uv_timer_t tick;
 static uv_signal_t usr1;
+static SSL_CTX *tls_ctx;		/* --tls */
+static int	tls_failures;
+static char tls_rbuf[65536];	/* ciphertext reads land here */
 
 static void start_more(void);
 static void finish(void);
+static void client_close(fc_client *c);
 
 static int64_t
 realtime_ns(void)
@@ -110,7 +124,7 @@ write_cb(uv_write_t *req, int status)
 
 /* Write bytes: try the kernel first, queue a copy of what it did not take */
 static void
-send_raw(fc_client *c, const void *data, size_t len)
+send_tcp(fc_client *c, const void *data, size_t len)
 {
 	uv_write_t *req;
 	uv_buf_t	b;
@@ -136,6 +150,36 @@ send_raw(fc_client *c, const void *data, size_t len)
 	b = uv_buf_init((char *) (req + 1), (unsigned int) len);
 	if (uv_write(req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0)
 		free(req);
+}
+
+/* --tls: send what OpenSSL wrote to the memory BIO */
+static void
+tls_flush(fc_client *c)
+{
+	char		b[16384];
+	int			n;
+
+	while (c->ssl && (n = BIO_read(c->wbio, b, sizeof(b))) > 0)
+		send_tcp(c, b, (size_t) n);
+}
+
+/* Write plaintext: through TLS with --tls */
+static void
+send_raw(fc_client *c, const void *data, size_t len)
+{
+	if (c->ssl == NULL)
+	{
+		send_tcp(c, data, len);
+		return;
+	}
+	if (c->state == FC_CLOSED)
+		return;
+	if (SSL_write(c->ssl, data, (int) len) <= 0)
+	{
+		client_close(c);
+		return;
+	}
+	tls_flush(c);
 }
 
 /* Send a masked text frame of prefix + body (together under 64 KiB) */
@@ -197,6 +241,8 @@ client_close(fc_client *c)
 		closed_after++;
 	}
 	c->state = FC_CLOSED;
+	SSL_free(c->ssl);			/* frees both BIOs */
+	c->ssl = NULL;
 	uv_close((uv_handle_t *) &c->tcp, close_cb);
 	start_more();
 }
@@ -359,8 +405,75 @@ alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
 	fc_client  *c = (fc_client *) h;
 
 	(void) sz;
+	if (c->ssl)
+	{
+		b->base = tls_rbuf;
+		b->len = sizeof(tls_rbuf);
+		return;
+	}
 	b->base = c->in + c->in_len;
 	b->len = FC_IN_CAP - c->in_len;
+}
+
+/* Ask for the WebSocket upgrade (plain: once connected; --tls: once the handshake is done) */
+static void
+send_upgrade(fc_client *c)
+{
+	char		hs[512];
+
+	c->state = FC_UPGRADING;
+	snprintf(hs, sizeof(hs),
+			 "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+			 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			 "Sec-WebSocket-Version: 13\r\n\r\n", port);
+	send_raw(c, hs, strlen(hs));
+}
+
+/* --tls: ciphertext read; finish the handshake, then process the plaintext as usual */
+static void
+tls_read(fc_client *c, const char *data, size_t n)
+{
+	BIO_write(c->rbio, data, (int) n);
+	if (!SSL_is_init_finished(c->ssl))
+	{
+		int			rc = SSL_do_handshake(c->ssl);
+
+		tls_flush(c);
+		if (rc != 1)
+		{
+			if (SSL_get_error(c->ssl, rc) != SSL_ERROR_WANT_READ)
+			{
+				if (tls_failures++ < 3)
+					fprintf(stderr, "fanclients: client %u: TLS handshake failed: %s\n", c->index,
+							ERR_error_string(ERR_get_error(), NULL));
+				client_close(c);
+			}
+			return;
+		}
+		send_upgrade(c);
+		if (c->state == FC_CLOSED)
+			return;
+	}
+	for (;;)
+	{
+		int			got = SSL_read(c->ssl, c->in + c->in_len, (int) (FC_IN_CAP - c->in_len));
+
+		if (got <= 0)
+		{
+			if (SSL_get_error(c->ssl, got) != SSL_ERROR_WANT_READ)
+				client_close(c);
+			return;
+		}
+		c->in_len += (uint32_t) got;
+		process(c);
+		if (c->state == FC_CLOSED)
+			return;
+		if (c->in_len == FC_IN_CAP)
+		{
+			client_close(c);
+			return;
+		}
+	}
 }
 
 static void
@@ -377,6 +490,11 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	read_now = realtime_ns();
+	if (c->ssl)
+	{
+		tls_read(c, b->base, (size_t) n);
+		return;
+	}
 	c->in_len += (uint32_t) n;
 	process(c);
 	if (c->state != FC_CLOSED && c->in_len == FC_IN_CAP)
@@ -387,20 +505,33 @@ static void
 connect_cb(uv_connect_t *req, int status)
 {
 	fc_client  *c = req->data;
-	char		hs[512];
 
 	if (status < 0)
 	{
 		client_close(c);
 		return;
 	}
-	c->state = FC_UPGRADING;
 	uv_tcp_nodelay(&c->tcp, 1);
-	snprintf(hs, sizeof(hs),
-			 "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-			 "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-			 "Sec-WebSocket-Version: 13\r\n\r\n", port);
-	send_raw(c, hs, strlen(hs));
+	if (tls_ctx == NULL)
+		send_upgrade(c);
+	else
+	{
+		c->ssl = SSL_new(tls_ctx);
+		c->rbio = BIO_new(BIO_s_mem());
+		c->wbio = BIO_new(BIO_s_mem());
+		if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL)
+		{
+			BIO_free(c->rbio);
+			BIO_free(c->wbio);
+			client_close(c);
+			return;
+		}
+		SSL_set_bio(c->ssl, c->rbio, c->wbio);
+		SSL_set_connect_state(c->ssl);
+		SSL_set_tlsext_host_name(c->ssl, "localhost");
+		SSL_do_handshake(c->ssl);	/* the ClientHello */
+		tls_flush(c);
+	}
 	uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
 }
 
@@ -537,6 +668,7 @@ main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{"concurrency", required_argument, NULL, 'c'},
 		{"max-seconds", required_argument, NULL, 'm'},
+		{"tls", no_argument, NULL, 't'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *auth_path = NULL;
@@ -566,9 +698,16 @@ main(int argc, char **argv)
 			case 'm':
 				max_seconds = atof(optarg);
 				break;
+			case 't':
+				tls_ctx = SSL_CTX_new(TLS_client_method());
+				if (tls_ctx == NULL)
+					return 1;
+				SSL_CTX_set_alpn_protos(tls_ctx, (const unsigned char *) "\x08http/1.1", 9);
+				SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+				break;
 			default:
 				fprintf(stderr, "usage: fanclients --port P --auth FILE --first F --clients N --out FILE "
-						"[--concurrency K] [--max-seconds S]\n");
+						"[--concurrency K] [--max-seconds S] [--tls]\n");
 				return 2;
 		}
 	if (port <= 0 || port > 65535 || nclients <= 0 || nclients > FC_MAX_CLIENTS || first < 0 ||

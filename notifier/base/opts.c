@@ -3,8 +3,7 @@
  * (see opts.h). Every option of SPEC §7 is here, with its default, so that
  * --help and docs/notifier.md can list them all. An option SPEC names but no
  * code implements yet is in opt_not_yet: --help says so, and setting it
- * prints a warning at start (--tls-cert/--tls-key: main() refuses to start),
- * so that no setting is silently ignored. test/lib/opts-readers.sh checks
+ * prints a warning at start, so that no setting is silently ignored. test/lib/opts-readers.sh checks
  * that every other option has a reader.
  */
 #include "base/opts.h"
@@ -79,8 +78,9 @@ static const opt_def opt_defs[] = {
 	{"static", "DIR", NULL, OPT_STR, F(static_dir), 0, false, "serve static files from DIR (demo page)"},
 	{"log-level", "LEVEL", "info", OPT_LOGLEVEL, 0, 0, true, "debug, info, warn or error"},
 	{"log-format", "FORMAT", "text", OPT_LOGFORMAT, 0, 0, true, "text or json (logs go to stderr)"},
-	{"tls-cert", "FILE", NULL, OPT_STR, F(tls_cert), 0, false, "certificate (PEM) for https/wss"},
-	{"tls-key", "FILE", NULL, OPT_STR, F(tls_key), 0, false, "private key (PEM) for --tls-cert"},
+	{"tls-cert", "FILE", NULL, OPT_STR, F(tls_cert), 0, false,
+	"serve https/wss with this certificate chain (PEM; with --tls-key; re-read on SIGHUP; docs/tls.md)"},
+	{"tls-key", "FILE", NULL, OPT_STR, F(tls_key), 0, false, "private key (PEM) of --tls-cert; re-read on SIGHUP"},
 	{"config", "FILE", NULL, OPT_STR, F(config), 0, false,
 	"file of ROOMCAST_<OPTION>=value lines, read at start; SIGHUP re-reads log level/format and CORS"},
 	{"conformance", NULL, NULL, OPT_FLAG, F(conformance), 0, false,
@@ -95,8 +95,7 @@ static const struct
 	const char *name;
 	const char *instead;
 }			opt_not_yet[] = {
-	{"tls-cert", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
-	{"tls-key", "the notifier refuses to start with it; terminate TLS in a reverse proxy"},
+	{NULL, NULL},				/* none today */
 };
 
 /* What happens instead of option name, when it is not implemented yet; else NULL */
@@ -104,7 +103,7 @@ static const char *
 opt_not_yet_instead(const char *name)
 {
 	for (size_t i = 0; i < sizeof(opt_not_yet) / sizeof(opt_not_yet[0]); i++)
-		if (strcmp(opt_not_yet[i].name, name) == 0)
+		if (opt_not_yet[i].name && strcmp(opt_not_yet[i].name, name) == 0)
 			return opt_not_yet[i].instead;
 	return NULL;
 }
@@ -289,7 +288,7 @@ opts_usage(FILE *f)
 	}
 	fprintf(f, "  %-28s %s\n  %-28s %s\n\n", "--help", "show this help and exit", "--version", "show the version and exit");
 	fprintf(f, "Signals: SIGTERM/SIGINT drain and exit within 5 s; SIGHUP re-reads --config\n"
-			"(log level, log format, CORS origins).\n"
+			"(log level, log format, CORS origins) and the --tls-cert/--tls-key files.\n"
 			"Endpoints: /socket.io/ (Engine.IO v4, Socket.IO v5), /healthz, /metrics;\n"
 			"with --conformance also /engine.io/ (Engine.IO echo).\n");
 }
@@ -388,10 +387,9 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 	}
 	if (o->conformance && o->cors_origin == NULL)
 		o->cors_origin = strdup("*");	/* the reference servers use cors: {origin: "*"} */
-	/* a setting that does nothing yet is said, not silently dropped (TLS: main refuses) */
+	/* a setting that does nothing yet is said, not silently dropped */
 	for (size_t i = 0; i < N_OPTS; i++)
-		if (opt_seen[i] && opt_defs[i].offset != F(tls_cert) && opt_defs[i].offset != F(tls_key) &&
-			opt_not_yet_instead(opt_defs[i].name))
+		if (opt_seen[i] && opt_not_yet_instead(opt_defs[i].name))
 			fprintf(stderr, "roomcast-notifier: warning: --%s is not implemented yet, its value is ignored: %s\n",
 					opt_defs[i].name, opt_not_yet_instead(opt_defs[i].name));
 	return 0;

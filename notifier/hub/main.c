@@ -5,7 +5,10 @@
  *                    clients get close 1001, polling clients a CLOSE packet,
  *                    so socket.io-client reconnects elsewhere), exit when
  *                    all connections are gone or after 5 s at most.
- *   SIGHUP           re-read --config: log level, log format, CORS origins.
+ *   SIGHUP           re-read --config: log level, log format, CORS origins;
+ *                    and the TLS certificate and key (tls.c): new
+ *                    connections get the new ones, open ones stay; a bad
+ *                    file is logged and the old certificate kept.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 #include "transport/http_static.h"
 #include "base/log.h"
 #include "transport/net.h"
+#include "transport/tls.h"
 #include "hub/rpc_client.h"
 #include "base/opts.h"
 #include "session/sio_sess.h"
@@ -119,6 +123,13 @@ on_hup(uv_signal_t *h, int signum)
 
 	(void) h;
 	(void) signum;
+	if (tls_enabled())
+	{
+		if (tls_reload(err, sizeof(err)) < 0)
+			log_error("TLS reload failed, keeping the certificate in use (%s): %s", tls_cert_summary(), err);
+		else
+			log_info("TLS certificate reloaded: %s", tls_cert_summary());
+	}
 	if (opts_reload(&opts, err, sizeof(err)) < 0)
 	{
 		log_error("reload failed, settings unchanged: %s", err);
@@ -139,8 +150,19 @@ main(int argc, char **argv)
 	log_configure(opts.log_level, opts.log_json);
 	if (opts.tls_cert || opts.tls_key)
 	{
-		log_error("--tls-cert/--tls-key: TLS is not built into this version; terminate TLS in a reverse proxy");
-		return 2;
+		char		err[512];
+
+		if (!opts.tls_cert || !opts.tls_key)
+		{
+			log_error("--tls-cert and --tls-key go together: %s is missing", opts.tls_cert ? "--tls-key" : "--tls-cert");
+			return 2;
+		}
+		if (tls_init(opts.tls_cert, opts.tls_key, err, sizeof(err)) < 0)
+		{
+			log_error("TLS: %s", err);
+			return 2;
+		}
+		log_info("TLS: serving https/wss with %s", tls_cert_summary());
 	}
 	if (static_init(opts.static_dir) != 0)
 		return 2;

@@ -28,6 +28,11 @@
  * connection; the deferred-work list (drained by one uv_idle handle) destroys
  * it, resumes connections whose held request was answered or whose output
  * drained, and frees connections closed while still on the list.
+ * TLS (tls.c): ciphertext read is decrypted by tls_conn_input into the same
+ * input path as plain bytes (conn_input); every write is encrypted by
+ * conn_write2 and the ciphertext goes through the same bounded write path
+ * (conn_write_raw), so the rules above hold unchanged; a shared fan-out
+ * frame is encrypted once per connection (each has its own keys).
  */
 #include "transport/net.h"
 
@@ -38,6 +43,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "codec/ws_codec.h"
+#include "transport/tls.h"
 
 #define NET_READ_BUF	65536
 #define NET_LINGER_MS	2000
@@ -84,6 +90,8 @@ static const net_handlers *net_up;	/* the layer above (net_set_handlers) */
 static size_t conn_process(net_conn *c, char *data, size_t len);
 static void conn_feed(net_conn *c, char *data, size_t len);
 static void conn_destroy(net_conn *c);
+static void conn_tls_close_notify(net_conn *c);
+static void conn_write_raw(net_conn *c, const void *a, size_t alen, const void *b, size_t blen);
 static void deferred_idle_cb(uv_idle_t *h);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b);
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
@@ -265,6 +273,7 @@ conn_free(net_conn *c)
 	free(c->in);
 	free(c->msg);
 	free(c->cors_origin);
+	tls_conn_free(c->tls);
 	free(c);
 }
 
@@ -357,6 +366,7 @@ conn_linger(net_conn *c)
 	list_push(&net_lingering, c);
 	c->lingering = true;
 	c->deadline = uv_now(net_loop) + NET_LINGER_MS;
+	conn_tls_close_notify(c);
 	req = malloc(sizeof(*req));
 	if (req == NULL || uv_shutdown(req, (uv_stream_t *) &c->tcp, shutdown_cb) != 0)
 		free(req);
@@ -435,7 +445,7 @@ write_cb(uv_write_t *req, int status)
  * the kernel does not take is copied into one malloc'd request and queued.
  */
 static void
-conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
+conn_write_raw(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 {
 	net_wreq   *w;
 	uv_buf_t	ub;
@@ -492,6 +502,43 @@ conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
 	c->out_bytes += w->cost;
 }
 
+/*
+ * Write a then b as the connection speaks: on plain TCP directly, under TLS
+ * encrypted (one record when they fit in one) and the ciphertext written by
+ * conn_write_raw, so it is queued and counted like any other output.
+ */
+static void
+conn_write2(net_conn *c, const void *a, size_t alen, const void *b, size_t blen)
+{
+	const char *ct;
+	size_t		ctlen;
+
+	if (c->tls == NULL)
+	{
+		conn_write_raw(c, a, alen, b, blen);
+		return;
+	}
+	if (c->closed || c->failed)
+		return;
+	if (tls_conn_encrypt(c->tls, a, alen, b, blen, &ct, &ctlen) < 0)
+	{
+		conn_fail(c);			/* no handshake yet (a refusal), or a broken session */
+		return;
+	}
+	conn_write_raw(c, ct, ctlen, NULL, 0);
+}
+
+/* Before the FIN of a TLS connection: a close_notify alert (nothing on plain TCP) */
+static void
+conn_tls_close_notify(net_conn *c)
+{
+	const char *ct;
+	size_t		ctlen;
+
+	if (c->tls && tls_conn_close_notify(c->tls, &ct, &ctlen) == 0)
+		conn_write_raw(c, ct, ctlen, NULL, 0);
+}
+
 /* What a queued reference to f costs the connection holding it */
 size_t
 net_frame_cost(const frame *f)
@@ -513,6 +560,12 @@ conn_write_frame(net_conn *c, frame *f, size_t off)
 	net_wreq   *w;
 	uv_buf_t	ub = uv_buf_init(f->data + off, (unsigned int) (f->len - off));
 
+	if (c->tls)
+	{
+		/* each TLS connection encrypts its own copy: one record, one write */
+		conn_write2(c, ub.base, ub.len, NULL, 0);
+		return;
+	}
 	if (c->closed || c->failed)
 		return;
 	metrics_g.bytes_sent += ub.len;
@@ -582,8 +635,9 @@ net_http_respond_page(net_conn *c, int status, const char *ctype, const char *cs
 	if (ctype)
 		buf_printf(&h, "Content-Type: %s\r\n", ctype);
 	buf_printf(&h, "Content-Length: %zu\r\nConnection: %s\r\nCache-Control: no-store\r\n%s"
-			   "Content-Security-Policy: %s\r\n",
-			   len, c->keep_alive ? "keep-alive" : "close", security_headers, csp ? csp : api_csp);
+			   "%sContent-Security-Policy: %s\r\n",
+			   len, c->keep_alive ? "keep-alive" : "close", security_headers,
+			   c->tls ? TLS_HSTS_HEADER : "", csp ? csp : api_csp);
 	if (c->cors_origin)
 		buf_printf(&h, "Access-Control-Allow-Origin: %s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
 				   c->cors_origin);
@@ -681,7 +735,8 @@ net_ws_accept(net_conn *c, const http_request *req)
 		return -1;
 	}
 	buf_printf(&h, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-			   "Sec-WebSocket-Accept: %s\r\n%s\r\n", accept, security_headers);
+			   "Sec-WebSocket-Accept: %s\r\n%s%s\r\n", accept, security_headers,
+			   c->tls ? TLS_HSTS_HEADER : "");
 	if (h.p)
 		conn_write2(c, h.p, h.len, NULL, 0);
 	buf_free(&h);
@@ -972,6 +1027,86 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = sizeof(net_read_buf);
 }
 
+/*
+ * Plain bytes read (or decrypted): process them after what c kept from
+ * before. Runs inside a read callback, so it may destroy c.
+ */
+static void
+conn_input(net_conn *c, char *data, size_t n)
+{
+	if (c->in_len == 0)
+		conn_feed(c, data, n);
+	else
+	{
+		/* join the stored tail and the new bytes, then process */
+		size_t		total = c->in_len + n;
+		char	   *joined;
+
+		if (total > NET_MAX_INPUT)
+		{
+			conn_destroy(c);
+			return;
+		}
+		joined = realloc(c->in, total);
+		if (joined == NULL)
+		{
+			conn_destroy(c);
+			return;
+		}
+		memcpy(joined + c->in_len, data, n);
+		c->in = NULL;
+		c->in_len = 0;
+		conn_feed(c, joined, total);
+		free(joined);
+	}
+}
+
+/* tls_conn_input's sink: handshake output to the socket, plaintext to conn_input */
+static void
+tls_sink_out(void *arg, const char *data, size_t len)
+{
+	conn_write_raw(arg, data, len, NULL, 0);
+}
+
+static bool
+tls_sink_plain(void *arg, char *data, size_t len)
+{
+	net_conn   *c = arg;
+
+	conn_input(c, data, len);
+	return !c->closing;
+}
+
+/*
+ * Ciphertext read on a TLS connection. A failed handshake (garbage, an old
+ * protocol, no common cipher, over TLS_HANDSHAKE_MAX_INPUT) lingers so that
+ * the alert reaches the peer; a plain HTTP request gets a plain 400 first.
+ */
+static void
+conn_tls_input(net_conn *c, const char *data, size_t n)
+{
+	static const char plain_400[] =
+		"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n"
+		"Connection: close\r\n\r\nthis port speaks TLS only: use https:// or wss://\n";
+	tls_sink	sink = {tls_sink_out, tls_sink_plain, c};
+	tls_result	r = tls_conn_input(c->tls, data, n, &sink);
+
+	if (r == TLS_OK || c->closing)
+		return;
+	if (c->sess)
+		net_up->conn_gone(c);
+	c->sess = NULL;
+	if (r == TLS_PLAIN_HTTP)
+	{
+		metrics_g.bytes_sent += sizeof(plain_400) - 1;
+		conn_write_raw(c, plain_400, sizeof(plain_400) - 1, NULL, 0);
+	}
+	if (r == TLS_CLOSE)
+		conn_destroy(c);
+	else
+		conn_linger(c);
+}
+
 static void
 read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
@@ -986,33 +1121,10 @@ read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		return;
 	metrics_g.bytes_received += (uint64_t) n;
 	net_read_buf_busy = true;
-	if (c->in_len == 0)
-		conn_feed(c, b->base, (size_t) n);
+	if (c->tls)
+		conn_tls_input(c, b->base, (size_t) n);
 	else
-	{
-		/* join the stored tail and the new bytes, then process */
-		size_t		total = c->in_len + (size_t) n;
-		char	   *joined;
-
-		if (total > NET_MAX_INPUT)
-		{
-			net_read_buf_busy = false;
-			conn_destroy(c);
-			return;
-		}
-		joined = realloc(c->in, total);
-		if (joined == NULL)
-		{
-			net_read_buf_busy = false;
-			conn_destroy(c);
-			return;
-		}
-		memcpy(joined + c->in_len, b->base, (size_t) n);
-		c->in = NULL;
-		c->in_len = 0;
-		conn_feed(c, joined, total);
-		free(joined);
-	}
+		conn_input(c, b->base, (size_t) n);
 	net_read_buf_busy = false;
 }
 
@@ -1045,7 +1157,14 @@ on_connection(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *) &c->tcp, close_cb);
 		return;
 	}
+	if (tls_enabled() && (c->tls = tls_conn_new()) == NULL)
+	{
+		log_error("out of memory for a TLS connection; closed");
+		uv_close((uv_handle_t *) &c->tcp, close_cb);
+		return;
+	}
 	uv_tcp_nodelay(&c->tcp, 1);
+	/* also bounds a TLS handshake: until its first request a connection is idle HTTP */
 	c->deadline = uv_now(net_loop) + net_opts->http_idle_timeout;
 	list_push(&net_conns, c);
 	net_nconns++;

@@ -55,7 +55,8 @@ typedef enum net_kind
 
 /*
  * One connection. Its size is most of the transport's memory per idle
- * socket: the uv_tcp_t (248 bytes) and 80 more, 336 with malloc's header.
+ * socket: the uv_tcp_t (248 bytes) and 88 more, 352 with malloc's header
+ * (under TLS add OpenSSL's SSL object: docs/tls.md has the measured cost).
  * Flags are bits; one deadline serves both states that need one.
  */
 typedef struct net_conn
@@ -67,6 +68,7 @@ typedef struct net_conn
 	char	   *in;				/* unconsumed input (incomplete request or frame); NULL when none */
 	char	   *msg;			/* WS: fragmented message being assembled */
 	char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
+	struct tls_conn *tls;		/* under --tls-cert: the TLS state (tls.h); NULL on plain */
 	struct net_conn *dnext;		/* deferred-work list (net.c) */
 	uint64_t	deadline;		/* lingering: force close then; HTTP idle: close then */
 	uint32_t	in_len;

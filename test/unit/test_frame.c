@@ -12,6 +12,7 @@
 #include "base/log.c"
 #include "base/metrics.c"
 #include "transport/net.c"
+#include "transport/tls.c"			/* net.c calls it; plain connections never reach OpenSSL */
 
 #include <errno.h>
 #include <fcntl.h>
