@@ -38,7 +38,8 @@ rpc_start(uv_loop_t *loop, const notifier_opts *opts)
 	rpc_loop = loop;
 	rpc_rate = opts->rate;
 	rpc_pool_set_recovery_window(opts->recovery_window);
-	rpc_pool_start(loop, opts->db, opts->rpc_pool, opts->rpc_queue);
+	/* with several --db (shards) requests go to --rpc-db, the database that routes by tenant */
+	rpc_pool_start(loop, opts->rpc_db ? opts->rpc_db : opts->db, opts->rpc_pool, opts->rpc_queue);
 }
 
 void
