@@ -148,4 +148,40 @@ check "event logs: A's events only on s1, B's only on s2 ($rows / $rows2)" \
 # --- the function-level checks and the notifier (node)
 node --test --test-reporter=tap --test-concurrency=1 shards/*.test.mjs || status=1
 
+# --- moving tenant A from s1 (partition 0) to s2 (partition 1), with the
+# application's tables; then its workload runs on s2
+cnt() {	# port sql -> value
+	psql -X -At -h 127.0.0.1 -p "$1" -U postgres -d roomcast -c "$2"
+}
+q "$port_s1" -d roomcast -c "INSERT INTO public.cases VALUES ('$A', 1, 'moved case'), ('$A', 2, 'another')" >&2
+before_n=$(cnt "$port_s1" "SELECT count(*) FROM roomcast.notifications WHERE tenant_id = '$A'")
+before_u=$(cnt "$port_s1" "SELECT count(*) FROM roomcast.users WHERE tenant_id = '$A'")
+if GRACE=0.5 bash "$RC_ROOT/examples/shards/move-tenant.sh" \
+	"host=127.0.0.1 port=$port_proxy dbname=proxy user=postgres" \
+	"host=127.0.0.1 port=$port_s1 dbname=roomcast user=postgres" \
+	"host=127.0.0.1 port=$port_s2 dbname=roomcast user=postgres" \
+	"$A" 1 public.cases public.notes >&2; then
+	ok "move-tenant.sh moved tenant A from s1 to s2"
+else
+	notok "move-tenant.sh moved tenant A from s1 to s2"
+fi
+after=$(cnt "$port_s2" "SELECT (SELECT count(*) FROM roomcast.notifications WHERE tenant_id = '$A') || ' ' ||
+	(SELECT count(*) FROM roomcast.users WHERE tenant_id = '$A') || ' ' || (SELECT count(*) FROM public.cases WHERE tenant_id = '$A')")
+left=$(cnt "$port_s1" "SELECT (SELECT count(*) FROM roomcast.tenants WHERE id = '$A') + (SELECT count(*) FROM roomcast.users WHERE tenant_id = '$A')
+	+ (SELECT count(*) FROM roomcast.notifications WHERE tenant_id = '$A') + (SELECT count(*) FROM public.cases WHERE tenant_id = '$A')")
+check "moved: A's notifications, users and cases are on s2 ($after; before $before_n notifications, $before_u users)" \
+	"[ '$after' = '$before_n $before_u 2' ]"
+check "moved: nothing of A is left on s1 ($left rows)" "[ '$left' = 0 ]"
+kicks=$(cnt "$port_s1" "SELECT count(*) FROM roomcast.control_log WHERE tenant_id = '$A' AND kind = 'kick_tenant'")
+check "moved: a kick_tenant for A is in s1's control log (its sockets reconnect as new sessions)" "[ '$kicks' -ge 1 ]"
+ev_before=$(cnt "$port_s2" "SELECT count(*) FROM roomcast.events WHERE tenant_id = '$A'")
+if workload "$A" "$UA" "$TA" >"$base/work-moved.out" 2>&1 && grep -q 'workload done' "$base/work-moved.out"; then
+	ok "moved: tenant A's workload through the proxy runs on s2"
+else
+	notok "moved: tenant A's workload through the proxy runs on s2"
+	cat "$base/work-moved.out" >&2
+fi
+ev_after=$(cnt "$port_s2" "SELECT count(*) FROM roomcast.events WHERE tenant_id = '$A'")
+check "moved: A's new events are in s2's log ($ev_before -> $ev_after)" "[ $ev_after -gt $ev_before ]"
+
 exit $status
