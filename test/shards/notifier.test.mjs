@@ -159,3 +159,52 @@ test("/healthz needs every shard's listener", async () => {
   assert.equal(res2.status, 503);
   await bad.stop();
 });
+
+// Run the notifier with args until it exits (or 3 s); resolves { code, stderr }
+async function runToExit(args) {
+  const { spawn } = await import("node:child_process");
+  return new Promise((resolve) => {
+    const p = spawn(process.env.RC_NOTIFIER, ["--listen", "127.0.0.1:1", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (d) => (stderr += d));
+    const t = setTimeout(() => p.kill("SIGKILL"), 3000);
+    p.on("exit", (code) => {
+      clearTimeout(t);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+test("options: several --db need --rpc-db; more than 16 --db are refused", async () => {
+  const two = await runToExit(["--db", conninfo("s1", "rc_notif"), "--db", conninfo("s2", "rc_notif")]);
+  assert.equal(two.code, 2);
+  assert.match(two.stderr, /--rpc-db must name the database that routes/);
+  const many = await runToExit(Array.from({ length: 17 }, () => ["--db", conninfo("s1", "rc_notif")]).flat());
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /more than 16 --db/);
+});
+
+test("a shard named twice, or with an identity that is no token, keeps its listener down", async () => {
+  const twice = await startNotifier([
+    "--db", conninfo("s1", "rc_notif"), "--db", conninfo("s1", "rc_notif"),
+    "--rpc-db", conninfo("proxy", "rc_notif"),
+  ]);
+  assert.equal((await fetch(`${twice.url}/healthz`)).status, 503);
+  assert.match(twice.stderr(), /two --db name shard s1/);
+  await twice.stop();
+  const s2 = await connect("s2");
+  await s2.query("ALTER DATABASE roomcast SET roomcast_shard.id = 'bad id:1'");
+  try {
+    const bad = await startNotifier([
+      "--db", conninfo("s1", "rc_notif"), "--db", conninfo("s2", "rc_notif"),
+      "--rpc-db", conninfo("proxy", "rc_notif"),
+    ]);
+    assert.equal((await fetch(`${bad.url}/healthz`)).status, 503);
+    assert.match(bad.stderr(), /shard identity "bad id:1" is not/);
+    await bad.stop();
+  } finally {
+    await s2.query("ALTER DATABASE roomcast SET roomcast_shard.id = 's2'");
+    await s2.end();
+  }
+  console.log("SECURITY|notifier/shards|shard identity with a colon and a space (would forge offsets)|listener refused, /healthz 503");
+});

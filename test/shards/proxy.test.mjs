@@ -228,6 +228,16 @@ test("a frozen tenant (being moved) is refused with 55000 until thawed; others a
   await app.end();
 });
 
+test("maintain() through the proxy runs on every shard for the notifier's role, not for an application", async () => {
+  const n = await connect("proxy", "rc_notif");
+  const m = (await n.query("SELECT roomcast.maintain() AS m")).rows[0].m;
+  assert.equal(m.length, 2, "one answer per shard");
+  await n.end();
+  const app = await connect("proxy", "rc_app");
+  assert.equal(await sqlstate(() => app.query("SELECT roomcast.maintain()")), "42501");
+  await app.end();
+});
+
 test("no identity: RC401 through the proxy as directly", async () => {
   const app = await connect("proxy", "rc_app");
   const direct = await connect("s1", "rc_app");
