@@ -50,6 +50,13 @@ GRANT USAGE ON SCHEMA roomcast, roomcast_proxy TO PUBLIC;
 -- The tenant directory and routing
 ---------------------------------------------------------------------------
 
+-- search_path: every function an application calls (roomcast.*) and every
+-- SECURITY DEFINER function pins it. The small SECURITY INVOKER helpers
+-- below do not: they run inside a pinned wrapper (or PL/Proxy's RUN ON of
+-- one), and a caller who calls them directly with a hostile search_path
+-- only misroutes himself to a shard that checks him. A SET clause costs
+-- each call a GUC save and restore (bench/shards/run).
+
 -- part: the PL/Proxy partition (0-based index of p0, p1, … of server
 -- roomcast_shards). frozen: the tenant is being moved; its calls fail with
 -- 55000 until the move ends (examples/shards/move-tenant.sh).
@@ -72,7 +79,7 @@ REVOKE ALL ON roomcast_proxy.job_routes FROM PUBLIC;
 
 -- How many partitions server roomcast_shards has (its p0 … pN options)
 CREATE FUNCTION roomcast_proxy.shard_count() RETURNS int
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
     SELECT count(*)::int FROM pg_foreign_server s, unnest(s.srvoptions) o
      WHERE s.srvname = 'roomcast_shards' AND o ~ '^p[0-9]+='
 $$;
@@ -108,7 +115,7 @@ END $$;
 -- follows the shards' roomcast.claim_tenant; set roomcast_proxy.claim_tenant
 -- on the proxy database when you changed it there.
 CREATE FUNCTION roomcast_proxy.token_tenant(token text) RETURNS uuid
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     p text := split_part(token, '.', 2);
     claim text := coalesce(nullif(current_setting('roomcast_proxy.claim_tenant', true), ''), 'tenantId');
@@ -128,7 +135,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 CREATE FUNCTION roomcast_proxy.token_partition(token text) RETURNS int
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
     SELECT roomcast_proxy.partition(roomcast_proxy.token_tenant(token))
 $$;
 
@@ -136,12 +143,12 @@ $$;
 -- the shard's token is opaque, so the proxy prefixes what it needs to route
 -- the refresh. The prefix is routing only: the shard looks the token up.
 CREATE FUNCTION roomcast_proxy.refresh_tenant(token text) RETURNS uuid
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN split_part(token, '.', 1) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                 THEN split_part(token, '.', 1)::uuid END
 $$;
 CREATE FUNCTION roomcast_proxy.refresh_partition(token text) RETURNS int
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
     SELECT roomcast_proxy.partition(roomcast_proxy.refresh_tenant(token))
 $$;
 
@@ -245,7 +252,7 @@ REVOKE ALL ON FUNCTION roomcast_proxy.map_role(name, text, text) FROM PUBLIC;
 -- to route by. Transaction-local settings, as the extension's identity.
 -- RC401 with the extension's message when none is set.
 CREATE FUNCTION roomcast_proxy.identity(OUT tok text, OUT tid uuid, OUT uid uuid, OUT rol text)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
     tok := nullif(current_setting('roomcast_proxy.token', true), '');
     tid := nullif(current_setting('roomcast_proxy.tenant', true), '')::uuid;
@@ -262,7 +269,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION roomcast_proxy.keep_identity(tok text, tid uuid, uid uuid, rol text) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql VOLATILE AS $$
     SELECT set_config('roomcast_proxy.token', coalesce(tok, ''), true),
            set_config('roomcast_proxy.tenant', coalesce(tid::text, ''), true),
            set_config('roomcast_proxy.user', coalesce(uid::text, ''), true),
@@ -543,7 +550,7 @@ $$;
 -- issue_tokens and refresh: the refresh token gets the tenant prefix that
 -- routes a later refresh (roomcast_proxy.refresh_partition).
 CREATE FUNCTION roomcast_proxy.prefix_refresh(tokens jsonb, tenant uuid) RETURNS jsonb
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN tokens ? 'refresh_token'
                 THEN jsonb_set(tokens, '{refresh_token}', to_jsonb(tenant::text || '.' || (tokens ->> 'refresh_token')))
                 ELSE tokens END
