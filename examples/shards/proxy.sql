@@ -206,20 +206,32 @@ REVOKE ALL ON FUNCTION roomcast_proxy.freeze_tenant(uuid, boolean) FROM PUBLIC;
 CREATE FUNCTION roomcast_proxy.configure_shards(conninfos text[]) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    opts text := 'modular_mapping ''1''';
+    want jsonb := '{"modular_mapping": "1"}';
+    have text[];
+    changes text[] := '{}';
+    k text;
 BEGIN
-    FOR i IN 1 .. coalesce(array_length(conninfos, 1), 0) LOOP
-        opts := opts || format(', p%s %L', i - 1, conninfos[i]);
-    END LOOP;
-    IF EXISTS (SELECT 1 FROM pg_foreign_server WHERE srvname = 'roomcast_shards') THEN
-        -- keep the user mappings: drop only the options
-        EXECUTE (SELECT 'ALTER SERVER roomcast_shards OPTIONS (' ||
-                        string_agg(format('DROP %I', split_part(o, '=', 1)), ', ') || ')'
-                   FROM pg_foreign_server s, unnest(s.srvoptions) o WHERE s.srvname = 'roomcast_shards');
-        EXECUTE 'ALTER SERVER roomcast_shards OPTIONS (ADD ' || replace(opts, ', p', ', ADD p') || ')';
-    ELSE
-        EXECUTE 'CREATE SERVER roomcast_shards FOREIGN DATA WRAPPER plproxy OPTIONS (' || opts || ')';
+    IF coalesce(array_length(conninfos, 1), 0) = 0 THEN
+        RAISE EXCEPTION 'no shards given' USING ERRCODE = '22023';
     END IF;
+    FOR i IN 1 .. array_length(conninfos, 1) LOOP
+        want := want || jsonb_build_object('p' || (i - 1), conninfos[i]);
+    END LOOP;
+    SELECT s.srvoptions INTO have FROM pg_foreign_server s WHERE s.srvname = 'roomcast_shards';
+    IF NOT FOUND THEN
+        EXECUTE 'CREATE SERVER roomcast_shards FOREIGN DATA WRAPPER plproxy OPTIONS (' ||
+                (SELECT string_agg(format('%I %L', key, value), ', ') FROM jsonb_each_text(want)) || ')';
+        RETURN;
+    END IF;
+    -- one ALTER SERVER: PL/Proxy validates the options after each statement,
+    -- and a cluster without partitions in between is refused
+    FOREACH k IN ARRAY coalesce(have, '{}') LOOP
+        k := split_part(k, '=', 1);
+        changes := changes || CASE WHEN want ? k THEN format('SET %I %L', k, want ->> k) ELSE format('DROP %I', k) END;
+        want := want - k;
+    END LOOP;
+    SELECT changes || coalesce(array_agg(format('ADD %I %L', key, value)), '{}') INTO changes FROM jsonb_each_text(want);
+    EXECUTE 'ALTER SERVER roomcast_shards OPTIONS (' || array_to_string(changes, ', ') || ')';
 END $$;
 REVOKE ALL ON FUNCTION roomcast_proxy.configure_shards(text[]) FROM PUBLIC;
 

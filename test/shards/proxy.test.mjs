@@ -249,3 +249,47 @@ test("no identity: RC401 through the proxy as directly", async () => {
   await app.end();
   await direct.end();
 });
+
+test("adding a shard: configure_shards with a third one; placed tenants stay, a new tenant lands there", async () => {
+  // the third shard: another database in s2's cluster, set up as the others
+  await s2.query("DROP DATABASE IF EXISTS roomcast3");
+  await s2.query("CREATE DATABASE roomcast3");
+  await s2.query("ALTER DATABASE roomcast3 SET roomcast_shard.id = 's3'");
+  const pg = (await import("pg")).default;
+  const s3 = new pg.Client({ host: "127.0.0.1", port: s2.port, database: "roomcast3", user: "postgres" });
+  s3.on("notice", () => {});
+  await s3.connect();
+  await s3.query("SET client_min_messages = warning");
+  await s3.query("CREATE EXTENSION roomcast CASCADE");
+  for (const k of (await s1.query("SELECT kid, alg, encode(secret, 'hex') AS s, retired_at FROM roomcast.signing_keys")).rows)
+    await s3.query("INSERT INTO roomcast.signing_keys (kid, alg, secret, retired_at) VALUES ($1, $2, decode($3, 'hex'), $4)",
+      [k.kid, k.alg, k.s, k.retired_at]);
+  const base = (p, db) => `host=127.0.0.1 port=${p} dbname=${db}`;
+  const two = [base(s1.port, "roomcast"), base(s2.port, "roomcast")];
+  await owner.query("SELECT roomcast_proxy.configure_shards($1)", [[...two, base(s2.port, "roomcast3")]]);
+  try {
+    const C = await makeTenantOn(2, s3);
+    const pos = await asToken("proxy", "rc_app", C.token, async (c) =>
+      (await c.query("SELECT roomcast.emit_to_tenant('on-s3') AS p")).rows[0].p);
+    assert.ok(Number(pos) > 0);
+    assert.equal((await s3.query("SELECT count(*)::int AS n FROM roomcast.events WHERE event = 'on-s3'")).rows[0].n, 1);
+    // B (placed on partition 1 before) still works and stays on s2
+    await asToken("proxy", "rc_app", B.tokens[1], (c) => c.query("SELECT roomcast.emit_to_tenant('still-s2')"));
+    assert.equal((await s2.query("SELECT count(*)::int AS n FROM roomcast.events WHERE event = 'still-s2'")).rows[0].n, 1);
+  } finally {
+    await owner.query("SELECT roomcast_proxy.configure_shards($1)", [two]);
+    await s3.end();
+  }
+});
+
+// A tenant placed on partition part, with one user on shard db; { id, user, token }
+async function makeTenantOn(part, db) {
+  const { randomUUID } = await import("node:crypto");
+  const id = randomUUID();
+  const user = randomUUID();
+  await svc.query("SELECT roomcast_proxy.place_tenant($1, $2)", [id, part]);
+  await svc.query("SELECT roomcast.create_tenant('third', 'Third', $1)", [id]);
+  await db.query("INSERT INTO roomcast.users (tenant_id, id, email) VALUES ($1, $2, 'c@third.test')", [id, user]);
+  const { rows } = await svc.query("SELECT roomcast.sign($1::jsonb, '1 hour') AS t", [JSON.stringify({ sub: user, tenantId: id })]);
+  return { id, user, token: rows[0].t };
+}
