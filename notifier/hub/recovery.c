@@ -77,7 +77,8 @@ recov_begin(auth_user *u, const char *auth, size_t auth_len)
 		u->offset_shard[colon - off] = '\0';
 		digits = colon + 1;
 	}
-	if (digits[0] == '\0' || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 19 ||
+	/* counted against n, not strlen: a \u0000 in the JSON string must not end the number early */
+	if (digits == off + n || strspn(digits, "0123456789") != (size_t) (off + n - digits) ||
 		(offset = strtoll(digits, NULL, 10)) <= 0)
 		return false;
 	memcpy(u->pid, auth + toks[pv].start, AUTH_PID_LEN);
