@@ -18,6 +18,7 @@
 typedef enum opt_kind
 {
 	OPT_STR,
+	OPT_DBLIST,					/* repeatable; the first value also goes to db */
 	OPT_UINT,
 	OPT_FLAG,
 	OPT_LISTEN,
@@ -41,9 +42,12 @@ typedef struct opt_def
 
 static const opt_def opt_defs[] = {
 	{"listen", "HOST:PORT", "127.0.0.1:3001", OPT_LISTEN, 0, 0, false, "HTTP + WebSocket address"},
-	{"db", "CONNINFO", NULL, OPT_STR, F(db), 0, false, "database (libpq conninfo; default: libpq PG* defaults)"},
+	{"db", "CONNINFO", NULL, OPT_DBLIST, F(db), 0, false,
+	"database (libpq conninfo; default: libpq PG* defaults); repeat it for each shard of a PL/Proxy setup "
+	"(one listener each; needs --rpc-db)"},
 	{"rpc-db", "CONNINFO", NULL, OPT_STR, F(rpc_db), 0, false,
-	"database of the rpc pool, e.g. through pgbouncer in transaction mode (default: --db)"},
+	"database of the rpc pool (client requests, recovery): pgbouncer in transaction mode, or the PL/Proxy "
+	"proxy with several --db (default: the only --db)"},
 	{"redis", "URL", NULL, OPT_STR, F(redis), 0, false,
 	"presence store, redis://host:port (without it presence is kept in memory, one instance)"},
 	{"presence-ttl", "S", "300", OPT_UINT, F(presence_ttl), 86400, false,
@@ -109,6 +113,7 @@ opt_not_yet_instead(const char *name)
 }
 
 static bool opt_seen[N_OPTS];	/* set by the environment, --config or the command line */
+static const char *opt_db_source;	/* where the --db values so far came from */
 
 /* Environment variable name for an option: ROOMCAST_PING_INTERVAL */
 static void
@@ -140,6 +145,24 @@ opt_set(notifier_opts *o, const opt_def *d, const char *value, const char *sourc
 				*field = strdup(value);
 				return 0;
 			}
+		case OPT_DBLIST:
+			/* values of one source add up; a later source (the command line) replaces them */
+			if (opt_db_source == NULL || strcmp(opt_db_source, source) != 0)
+			{
+				for (uint32_t i = 0; i < o->ndb; i++)
+					free(o->dbs[i]);
+				o->ndb = 0;
+				opt_db_source = source;
+			}
+			if (o->ndb >= OPTS_MAX_DB)
+			{
+				fprintf(stderr, "roomcast-notifier: more than %d --db\n", OPTS_MAX_DB);
+				return -1;
+			}
+			o->dbs[o->ndb++] = strdup(value);
+			free(o->db);
+			o->db = strdup(o->dbs[0]);
+			return 0;
 		case OPT_FLAG:
 			*(bool *) ((char *) o + d->offset) =
 				value == NULL || strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0;
@@ -303,6 +326,7 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	memset(opt_given, 0, sizeof(opt_given));
 	memset(opt_seen, 0, sizeof(opt_seen));
+	opt_db_source = NULL;
 	for (size_t i = 0; i < N_OPTS; i++)
 	{
 		longopts[i] = (struct option) {opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument, NULL, (int) (1000 + i)};
@@ -383,6 +407,12 @@ opts_parse(notifier_opts *o, int argc, char **argv)
 	if (o->rpc_pool == 0 || o->rpc_queue == 0)
 	{
 		fprintf(stderr, "roomcast-notifier: --rpc-pool and --rpc-queue must be positive\n");
+		return -1;
+	}
+	if (o->ndb > 1 && o->rpc_db == NULL)
+	{
+		fprintf(stderr, "roomcast-notifier: with several --db, --rpc-db must name the database that routes "
+				"requests by tenant (the PL/Proxy proxy)\n");
 		return -1;
 	}
 	if (o->conformance && o->cors_origin == NULL)

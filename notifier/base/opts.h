@@ -18,12 +18,17 @@ typedef enum log_level
 	LOG_ERROR
 } log_level;
 
+/* --db may be given this many times (one per shard, docs/scale-out-sharding.md) */
+#define OPTS_MAX_DB 16
+
 typedef struct notifier_opts
 {
 	char	   *listen_host;	/* from --listen HOST:PORT */
 	int			listen_port;
-	char	   *db;				/* libpq conninfo (db.c, rpc_pool.c) */
-	char	   *rpc_db;			/* conninfo of the rpc pool only; NULL: db (rpc_client.c) */
+	char	   *db;				/* the first --db: libpq conninfo */
+	char	   *dbs[OPTS_MAX_DB];	/* every --db, one listener each (db.c) */
+	uint32_t	ndb;
+	char	   *rpc_db;			/* --rpc-db: the rpc pool's conninfo; NULL: the only --db (rpc_client.c) */
 	char	   *redis;			/* presence store URL (presence.c) */
 	uint32_t	presence_ttl;	/* s */
 	char	   *cors_origin;	/* comma-separated list, NULL: same origin only */

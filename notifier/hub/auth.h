@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rc_jwt.h"
+#include "hub/db.h"
 #include "hub/held.h"
 #include "hub/room_map.h"
 #include "session/sio_sess.h"
@@ -58,7 +59,8 @@ typedef struct auth_user
 	bool		recovering;		/* roomcast.recover in flight: its tenant's live events are held */
 	bool		gate;			/* deliver.c asks recov_gate: expired, or skip_upto set */
 	bool		refreshing;		/* an auth:refresh is being checked by the database */
-	int64_t		offset;			/* recovering: the client's offset */
+	int64_t		offset;			/* recovering: the client's offset (its pos) */
+	char		offset_shard[DB_SHARD_ID_MAX + 1];	/* with several --db: the shard the offset names */
 	int64_t		skip_upto;		/* events at or below this pos were sent by the recovery */
 	int64_t		grace_end;		/* expired: disconnect at this Unix time */
 	held_queue	held;

@@ -4,8 +4,8 @@
  * state machine (pg_cron style): each state has at most one query in flight,
  * and db_on_result() decides the next state from the finished query.
  *
- *           pgconn: connect, prepare          ┌─ a "keys" entry ──┬────────┐
- *   DOWN ─────────────────────────► LISTEN ──► KEYS ──► ANCHOR ──► READY ◄──► READ
+ *           pgconn: connect, prepare                    ┌─ a "keys" entry ──┬────────┐
+ *   DOWN ─────────────────────────► LISTEN ──► SHARD ──► KEYS ──► ANCHOR ──► READY ◄──► READ
  *     ▲                                        (ANCHOR only on the first connect:
  *     │                                         a reconnect keeps its cursors)
  *   any failure or failed query (pgconn retries after 1, 2, 4 … 30 s)
@@ -13,8 +13,8 @@
  * Authentic delivery (SPEC §3, docs/security-delivery.md): a notification
  * on channel roomcast is only a hint; its payload is never read (pgconn frees
  * every notification as soon as libpq has it and reports only how many came).
- * A hint sets db_hint; in READY a set db_hint sends one roomcast.notifier_read
- * (control entries after db_last_ctl, events after db_last_pos). Hints that
+ * A hint sets the shard's hint flag; in READY a set flag sends one roomcast.notifier_read
+ * (control entries after last_ctl, events after last_pos). Hints that
  * arrive while a read is in flight only set the flag again, so a flood of
  * forged hints costs at most one query per round trip and no memory.
  *
@@ -22,6 +22,16 @@
  * delivery follows pos order with no gap and no repeat (a reader that sees
  * pos N sees every committed pos below N: extension/events.c). A full page
  * reads again at once. After a reconnect the same read catches up.
+ *
+ * Shards (SPEC §10, docs/scale-out-sharding.md): --db may be given more
+ * than once, one per shard of a PL/Proxy setup. Each gets its own
+ * connection, state machine and cursors (db_shard): each shard has its own
+ * event log, so pos and control ids are only comparable within one shard.
+ * After LISTEN each connection asks the shard's stable identity (SHARD
+ * state); with several shards events carry "ID:POS" offsets, so that
+ * recovery (recovery.c) can tell whose pos an offset is. A shard whose
+ * identity changed across a reconnect is another log: its cursors are
+ * anchored again.
  */
 #include "hub/db.h"
 
@@ -46,6 +56,7 @@ typedef enum db_state
 {
 	DB_DOWN = 0,				/* pgconn is (re)connecting and preparing */
 	DB_LISTEN,					/* LISTEN roomcast sent */
+	DB_SHARD,					/* the shard's identity asked */
 	DB_KEYS,					/* signing keys and verification settings query sent */
 	DB_ANCHOR,					/* notifier_anchor sent: where the logs end */
 	DB_READY,					/* idle, waiting for a hint */
@@ -100,55 +111,97 @@ static const char db_keys_sql[] =
 "  LEFT JOIN roomcast.signing_keys k ON true "
 " ORDER BY k.created_at DESC NULLS LAST";
 
+/*
+ * The shard's stable identity: the roomcast_shard.id database setting (set
+ * by the operator, docs/scale-out-sharding.md), else 8 hex digits of
+ * md5(system identifier/database name). examples/shards/proxy.sql adds the
+ * same expression to recover()'s answer: keep the two equal.
+ */
+static const char db_shard_sql[] =
+"SELECT coalesce(nullif(current_setting('roomcast_shard.id', true), ''), "
+"left(md5(c.system_identifier::text || '/' || current_database()), 8)) FROM pg_control_system() c";
+
 /* Prepared by pgconn on every (re)connect */
 static const pgconn_stmt db_stmts[] = {
+	{"rc_shard", db_shard_sql, 0},
 	{"rc_keys", db_keys_sql, 0},
 	{"rc_anchor", "SELECT pos, control_id FROM roomcast.notifier_anchor()", 0},
 	{"rc_read", db_read_sql, 2},
 };
 
-static pgconn db_conn;
-static char *db_conninfo;
-static db_state db_st = DB_DOWN;
-static bool db_ready_once;		/* reached READY since the last connect */
-static bool db_anchored;		/* the cursors are real log positions */
-static int64_t db_last_pos;		/* highest event pos read from the log */
-static int64_t db_last_ctl;		/* highest control_log id read */
-static bool db_hint;			/* a hint came (or a page was full): read again */
-static bool db_keys_due;		/* a "keys" entry was read: reload the keys */
+/* One listened database (a shard): its connection, state and cursors */
+typedef struct db_shard
+{
+	pgconn		conn;
+	char	   *conninfo;
+	db_state	st;
+	bool		ready_once;		/* reached READY since the last connect */
+	bool		anchored;		/* the cursors are real log positions */
+	int64_t		last_pos;		/* highest event pos read from the log */
+	int64_t		last_ctl;		/* highest control_log id read */
+	bool		hint;			/* a hint came (or a page was full): read again */
+	bool		keys_due;		/* a "keys" entry was read: reload the keys */
+	char		id[DB_SHARD_ID_MAX + 1];	/* stable identity; "" until asked */
+} db_shard;
+
+static db_shard *db_shards;
+static size_t db_nshards;
 
 bool
 db_up(void)
 {
-	/* also while reloading keys */
-	return db_ready_once && db_conn.st >= PGCONN_IDLE;
+	if (db_nshards == 0)
+		return false;
+	/* every shard, also while reloading keys */
+	for (size_t i = 0; i < db_nshards; i++)
+		if (!db_shards[i].ready_once || db_shards[i].conn.st < PGCONN_IDLE)
+			return false;
+	return true;
+}
+
+bool
+db_multi(void)
+{
+	return db_nshards > 1;
+}
+
+bool
+db_shard_id_valid(const char *id, size_t len)
+{
+	if (len == 0 || len > DB_SHARD_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
+			  (id[i] >= '0' && id[i] <= '9') || id[i] == '_' || id[i] == '-'))
+			return false;
+	return true;
 }
 
 /* Send prepared statement stmt and switch to state st; false when the connection failed */
 static bool
-db_send(db_state st, const char *stmt, int nparams, const char *const *params)
+db_send(db_shard *sh, db_state st, const char *stmt, int nparams, const char *const *params)
 {
-	if (!pgconn_send(&db_conn, stmt, nparams, params))
+	if (!pgconn_send(&sh->conn, stmt, nparams, params))
 		return false;			/* pgconn is DOWN and retrying; db_on_down reset the state */
-	db_st = st;
+	sh->st = st;
 	return true;
 }
 
 /* Read what is new in both logs after the cursors */
 static void
-db_send_read(void)
+db_send_read(db_shard *sh)
 {
 	char		pos[24],
 				ctl[24];
 	const char *params[2];
 
-	snprintf(pos, sizeof(pos), "%lld", (long long) db_last_pos);
-	snprintf(ctl, sizeof(ctl), "%lld", (long long) db_last_ctl);
+	snprintf(pos, sizeof(pos), "%lld", (long long) sh->last_pos);
+	snprintf(ctl, sizeof(ctl), "%lld", (long long) sh->last_ctl);
 	params[0] = pos;
 	params[1] = ctl;
-	db_hint = false;			/* hints from now on need another read */
+	sh->hint = false;			/* hints from now on need another read */
 	metrics_g.db_reads++;
-	db_send(DB_READ, "rc_read", 2, params);
+	db_send(sh, DB_READ, "rc_read", 2, params);
 }
 
 /* Parse a GUC in seconds as current_setting shows it ("0", "5s", "2min", "1h") */
@@ -239,7 +292,7 @@ db_load_keys(const PGresult *res)
  * filled its page, so there may be more to read.
  */
 static bool
-db_read_page(const PGresult *res)
+db_read_page(db_shard *sh, const PGresult *res)
 {
 	int			rows = PQntuples(res);
 	int			ctl_rows = 0,
@@ -255,13 +308,13 @@ db_read_page(const PGresult *res)
 						u[37];
 
 			ctl_rows++;
-			if (pos > db_last_ctl)
-				db_last_ctl = pos;
+			if (pos > sh->last_ctl)
+				sh->last_ctl = pos;
 			switch (deliver_control_parse(PQgetvalue(res, i, DB_READ_DATA),
 										  (size_t) PQgetlength(res, i, DB_READ_DATA), t, u))
 			{
 				case DELIVER_KEYS:
-					db_keys_due = true;	/* once, however many entries */
+					sh->keys_due = true;	/* once, however many entries */
 					break;
 				case DELIVER_KICK:
 					deliver_kick(t, u);
@@ -289,10 +342,11 @@ db_read_page(const PGresult *res)
 			ev.data = PQgetvalue(res, i, DB_READ_DATA);
 			ev.data_len = (size_t) PQgetlength(res, i, DB_READ_DATA);
 			ev.ts = strtoll(PQgetvalue(res, i, DB_READ_TS), NULL, 10);
-			if (pos > db_last_pos)
+			ev.shard = db_nshards > 1 ? sh->id : NULL;	/* one database: offsets stay "POS" */
+			if (pos > sh->last_pos)
 			{
 				deliver_event_send(&ev);
-				db_last_pos = pos;
+				sh->last_pos = pos;
 			}
 		}
 	}
@@ -301,7 +355,7 @@ db_read_page(const PGresult *res)
 
 /* Take the end of the logs as the cursors (first connect), or fall back to it */
 static void
-db_anchor(const PGresult *res)
+db_anchor(db_shard *sh, const PGresult *res)
 {
 	int64_t		pos = 0,
 				ctl = 0;
@@ -311,52 +365,86 @@ db_anchor(const PGresult *res)
 		pos = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		ctl = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	}
-	if (!db_anchored)
+	if (!sh->anchored)
 	{
-		db_last_pos = pos;
-		db_last_ctl = ctl;
-		db_anchored = true;
+		sh->last_pos = pos;
+		sh->last_ctl = ctl;
+		sh->anchored = true;
 		return;
 	}
 	/* a cursor beyond the end: the database was restored from an older copy */
-	if (db_last_pos > pos || db_last_ctl > ctl)
+	if (sh->last_pos > pos || sh->last_ctl > ctl)
 	{
-		log_warn("database listener: the logs end before what was delivered (pos %lld < %lld or "
+		log_warn("database listener %s: the logs end before what was delivered (pos %lld < %lld or "
 				 "control %lld < %lld); continuing from their end",
-				 (long long) pos, (long long) db_last_pos, (long long) ctl, (long long) db_last_ctl);
-		if (db_last_pos > pos)
-			db_last_pos = pos;
-		if (db_last_ctl > ctl)
-			db_last_ctl = ctl;
+				 sh->id, (long long) pos, (long long) sh->last_pos, (long long) ctl, (long long) sh->last_ctl);
+		if (sh->last_pos > pos)
+			sh->last_pos = pos;
+		if (sh->last_ctl > ctl)
+			sh->last_ctl = ctl;
 	}
 }
 
 /* Enter READY: reload keys or read when due, else wait for a hint */
 static void
-db_ready(void)
+db_ready(db_shard *sh)
 {
-	if (!db_ready_once)
+	if (!sh->ready_once)
 	{
-		db_ready_once = true;
-		log_info("database listener: listening on channel roomcast (after pos %lld, control %lld)",
-				 (long long) db_last_pos, (long long) db_last_ctl);
+		sh->ready_once = true;
+		log_info("database listener %s: listening on channel roomcast (after pos %lld, control %lld)",
+				 sh->id, (long long) sh->last_pos, (long long) sh->last_ctl);
 	}
-	db_st = DB_READY;
-	if (db_keys_due)
+	sh->st = DB_READY;
+	if (sh->keys_due)
 	{
-		db_keys_due = false;
-		db_send(DB_KEYS, "rc_keys", 0, NULL);
+		sh->keys_due = false;
+		db_send(sh, DB_KEYS, "rc_keys", 0, NULL);
 	}
-	else if (db_hint)
-		db_send_read();
+	else if (sh->hint)
+		db_send_read(sh);
 }
 
 /* pgconn_hooks.ready: connected and prepared; LISTEN first */
 static void
 db_on_ready(pgconn *c)
 {
+	db_shard   *sh = c->data;
+
 	if (pgconn_send_sql(c, "LISTEN roomcast"))
-		db_st = DB_LISTEN;
+		sh->st = DB_LISTEN;
+}
+
+/*
+ * Take the shard's identity from the rc_shard query. False (the connection
+ * is reset) when it is not a short token. Another identity than before:
+ * another log, whose positions have nothing to do with the cursors.
+ */
+static bool
+db_take_id(db_shard *sh, const PGresult *res)
+{
+	const char *id = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
+	size_t		len = strlen(id);
+
+	if (!db_shard_id_valid(id, len))
+	{
+		log_error("database listener: shard identity \"%.40s\" is not 1-%d of [A-Za-z0-9_-] "
+				  "(set roomcast_shard.id of the database)", id, DB_SHARD_ID_MAX);
+		return false;
+	}
+	if (sh->id[0] && strcmp(sh->id, id) != 0)
+	{
+		log_warn("database listener: shard %s is now %s: another event log; reading from its end", sh->id, id);
+		sh->anchored = false;
+	}
+	for (size_t i = 0; i < db_nshards; i++)
+		if (&db_shards[i] != sh && strcmp(db_shards[i].id, id) == 0)
+		{
+			log_error("database listener: two --db name shard %s (the same database twice?)", id);
+			return false;
+		}
+	memcpy(sh->id, id, len + 1);
+	return true;
 }
 
 /*
@@ -368,6 +456,7 @@ db_on_ready(pgconn *c)
 static void
 db_on_result(pgconn *c, const PGresult *res)
 {
+	db_shard   *sh = c->data;
 	ExecStatusType st;
 
 	if (res == NULL)
@@ -375,34 +464,41 @@ db_on_result(pgconn *c, const PGresult *res)
 	st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 	{
-		switch (db_st)
+		switch (sh->st)
 		{
 			case DB_LISTEN:
-				db_send(DB_KEYS, "rc_keys", 0, NULL);
+				db_send(sh, DB_SHARD, "rc_shard", 0, NULL);
+				return;
+			case DB_SHARD:
+				if (!db_take_id(sh, res))
+					break;
+				db_send(sh, DB_KEYS, "rc_keys", 0, NULL);
 				return;
 			case DB_KEYS:
 				db_load_keys(res);
-				if (db_ready_once)
-					db_ready();
+				if (sh->ready_once && sh->anchored)
+					db_ready(sh);
 				else
-					db_send(DB_ANCHOR, "rc_anchor", 0, NULL);
+					db_send(sh, DB_ANCHOR, "rc_anchor", 0, NULL);
 				return;
 			case DB_ANCHOR:
-				db_anchor(res);
-				db_hint = true;	/* catch up: hints may have been lost while away */
-				db_ready();
+				db_anchor(sh, res);
+				sh->hint = true;	/* catch up: hints may have been lost while away */
+				db_ready(sh);
 				return;
 			case DB_READ:
-				if (db_read_page(res))
-					db_hint = true;
-				db_ready();
+				if (db_read_page(sh, res))
+					sh->hint = true;
+				db_ready(sh);
 				return;
 			case DB_DOWN:
 			case DB_READY:
 				break;			/* no query of ours was in flight */
 		}
+		pgconn_reset(c, "shard identity refused");
+		return;
 	}
-	log_error("database listener: query failed: %s", PQresultErrorMessage(res));
+	log_error("database listener %s: query failed: %s", sh->id, PQresultErrorMessage(res));
 	pgconn_reset(c, "query failed");
 }
 
@@ -413,22 +509,24 @@ db_on_result(pgconn *c, const PGresult *res)
 static void
 db_on_notified(pgconn *c, int n)
 {
-	(void) c;
+	db_shard   *sh = c->data;
+
 	metrics_g.db_hints += (uint64_t) n;
-	db_hint = true;
-	if (db_st == DB_READY)
-		db_ready();
+	sh->hint = true;
+	if (sh->st == DB_READY)
+		db_ready(sh);
 }
 
 /* pgconn_hooks.down: the connection is gone; pgconn retries after the backoff */
 static void
 db_on_down(pgconn *c)
 {
-	(void) c;
-	if (db_ready_once)
+	db_shard   *sh = c->data;
+
+	if (sh->ready_once)
 		metrics_g.db_reconnects++;
-	db_ready_once = false;
-	db_st = DB_DOWN;
+	sh->ready_once = false;
+	sh->st = DB_DOWN;
 }
 
 static const pgconn_hooks db_hooks = {
@@ -439,21 +537,41 @@ static const pgconn_hooks db_hooks = {
 };
 
 void
-db_start(uv_loop_t *loop, const char *conninfo)
+db_start(uv_loop_t *loop, char *const *conninfos, size_t n)
 {
-	db_conninfo = strdup(conninfo ? conninfo : "");
-	db_conn.loop = loop;
-	db_conn.conninfo = db_conninfo;
-	db_conn.app_name = "roomcast-notifier";
-	db_conn.stmts = db_stmts;
-	db_conn.nstmts = (int) (sizeof(db_stmts) / sizeof(db_stmts[0]));
-	db_conn.hooks = &db_hooks;
-	db_conn.data = NULL;
-	pgconn_start(&db_conn);
+	static char *const none[] = {NULL};
+
+	if (n == 0)
+	{
+		conninfos = none;		/* libpq's PG* defaults */
+		n = 1;
+	}
+	db_shards = calloc(n, sizeof(*db_shards));
+	if (db_shards == NULL)
+	{
+		log_error("database listener: out of memory");
+		return;
+	}
+	db_nshards = n;
+	for (size_t i = 0; i < n; i++)
+	{
+		db_shard   *sh = &db_shards[i];
+
+		sh->conninfo = strdup(conninfos[i] ? conninfos[i] : "");
+		sh->conn.loop = loop;
+		sh->conn.conninfo = sh->conninfo;
+		sh->conn.app_name = "roomcast-notifier";
+		sh->conn.stmts = db_stmts;
+		sh->conn.nstmts = (int) (sizeof(db_stmts) / sizeof(db_stmts[0]));
+		sh->conn.hooks = &db_hooks;
+		sh->conn.data = sh;
+		pgconn_start(&sh->conn);
+	}
 }
 
 void
 db_stop(void)
 {
-	pgconn_stop(&db_conn);
+	for (size_t i = 0; i < db_nshards; i++)
+		pgconn_stop(&db_shards[i].conn);
 }

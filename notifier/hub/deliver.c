@@ -106,7 +106,8 @@ deliver_event_send(const deliver_event *ev)
 	buf_append(&args, ev->event, ev->event_len);
 	buf_append_str(&args, "\",");
 	buf_append(&args, ev->data, ev->data_len);
-	buf_printf(&args, ",\"%lld\"]", (long long) ev->pos);
+	/* the offset: "POS", or "SHARD:POS" with several --db (recovery.c) */
+	buf_printf(&args, ",\"%s%s%lld\"]", ev->shard ? ev->shard : "", ev->shard ? ":" : "", (long long) ev->pos);
 	if (args.p == NULL || sio_encode(&pkt, SIO_EVENT, ev->nsp, ev->nsp_len, -1, 0, args.p, args.len) < 0)
 	{
 		log_error("event %lld: out of memory encoding it; not delivered", (long long) ev->pos);

@@ -21,6 +21,7 @@
 typedef struct deliver_event
 {
 	int64_t		pos;			/* roomcast.events.pos */
+	const char *shard;			/* the shard's identity with several --db, else NULL */
 	int64_t		ts;				/* commit time, ms since the epoch; 0: unknown */
 	const char *tenant;			/* 36-character lowercase UUID */
 	const char *room;

@@ -187,7 +187,7 @@ main(int argc, char **argv)
 		auth_init(opts.max_conns_per_user);
 		recov_init(&opts);
 		life_start(loop, &opts);
-		db_start(loop, opts.db);
+		db_start(loop, opts.dbs, opts.ndb);
 		rpc_start(loop, &opts);
 		presence_start(loop, &opts);
 	}

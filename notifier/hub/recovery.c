@@ -8,6 +8,13 @@
  * tenant and user rooms, never another's events; but the client would be
  * told `recovered`, which it is not. The HMAC tag (auth_pid_make) lets any
  * notifier with the tenant's signing keys say no without a query.
+ *
+ * Shards (docs/scale-out-sharding.md): with several --db each shard has its
+ * own event log, so an offset is "SHARD:POS" and recover() (through the
+ * PL/Proxy proxy, --rpc-db) answers with the "shard" that answered. An
+ * offset of another shard than the tenant's now (the tenant was moved) or
+ * without a shard is not recoverable: a new session, never events of
+ * another log's positions.
  */
 #include "hub/recovery.h"
 
@@ -19,9 +26,10 @@
 #include "codec/sio_codec.h"
 #include "rc_json.h"
 #include "rc_room.h"
+#include "hub/db.h"
 #include "hub/room_map.h"
 
-#define RECOV_MAX_OFFSET 20		/* digits of an int64 */
+#define RECOV_MAX_OFFSET (DB_SHARD_ID_MAX + 1 + 20)	/* [SHARD:] and the digits of an int64 */
 
 static size_t recov_max_bytes = 1u << 20;
 static auth_user *recov_list;	/* sockets whose recover call is in flight */
@@ -37,6 +45,7 @@ recov_begin(auth_user *u, const char *auth, size_t auth_len)
 {
 	rc_json_tok toks[64];
 	char		off[RECOV_MAX_OFFSET + 1];
+	const char *digits = off;
 	int			pv,
 				ov;
 	long		n;
@@ -54,8 +63,23 @@ recov_begin(auth_user *u, const char *auth, size_t auth_len)
 	}
 	/* socket.io-client sends the last offset it saw; none yet: nothing to recover from */
 	if ((ov = rc_json_object_get(auth, toks, 0, "offset")) < 0 || toks[ov].type != RC_JSON_STRING ||
-		(n = rc_json_string(auth, &toks[ov], off, sizeof(off))) < 1 || strspn(off, "0123456789") != (size_t) n ||
-		(offset = strtoll(off, NULL, 10)) <= 0)
+		(n = rc_json_string(auth, &toks[ov], off, sizeof(off))) < 1)
+		return false;
+	u->offset_shard[0] = '\0';
+	if (db_multi())
+	{
+		/* "SHARD:POS": an offset without a shard is of no log we can name */
+		const char *colon = memchr(off, ':', (size_t) n);
+
+		if (colon == NULL || !db_shard_id_valid(off, (size_t) (colon - off)))
+			return false;
+		memcpy(u->offset_shard, off, (size_t) (colon - off));
+		u->offset_shard[colon - off] = '\0';
+		digits = colon + 1;
+	}
+	/* counted against n, not strlen: a \u0000 in the JSON string must not end the number early */
+	if (digits == off + n || strspn(digits, "0123456789") != (size_t) (off + n - digits) ||
+		(offset = strtoll(digits, NULL, 10)) <= 0)
 		return false;
 	memcpy(u->pid, auth + toks[pv].start, AUTH_PID_LEN);
 	u->pid[AUTH_PID_LEN] = '\0';
@@ -204,8 +228,9 @@ recov_send_missed(sio_socket *sock, const char *js, const rc_json_tok *toks, int
 			continue;
 		buf_reset(&args);
 		buf_reset(&pkt);
-		buf_printf(&args, "[\"%.*s\",%.*s,\"%lld\"]", (int) (toks[e].end - toks[e].start), js + toks[e].start,
-				   (int) (toks[d].end - toks[d].start), js + toks[d].start, (long long) pos);
+		buf_printf(&args, "[\"%.*s\",%.*s,\"%s%s%lld\"]", (int) (toks[e].end - toks[e].start), js + toks[e].start,
+				   (int) (toks[d].end - toks[d].start), js + toks[d].start,
+				   u->offset_shard, u->offset_shard[0] ? ":" : "", (long long) pos);
 		if (args.p == NULL || sio_encode(&pkt, SIO_EVENT, nsp, strlen(nsp), -1, 0, args.p, args.len) < 0)
 		{
 			sent = -1;
@@ -233,7 +258,8 @@ recov_result(sio_socket *sock, const char *json, size_t len)
 	rc_json_tok *toks = malloc(ntoks * sizeof(*toks));
 	int			rv = -1,
 				ra = -1,
-				ea = -1;
+				ea = -1,
+				sv = -1;
 	bool		recovered;
 	long		missed = 0;
 
@@ -242,14 +268,24 @@ recov_result(sio_socket *sock, const char *json, size_t len)
 		rv = rc_json_object_get(json, toks, 0, "recovered");
 		ra = rc_json_object_get(json, toks, 0, "rooms");
 		ea = rc_json_object_get(json, toks, 0, "events");
+		sv = rc_json_object_get(json, toks, 0, "shard");
 	}
 	recovered = rv >= 0 && toks[rv].type == RC_JSON_TRUE && ra >= 0 && toks[ra].type == RC_JSON_ARRAY &&
 		ea >= 0 && toks[ea].type == RC_JSON_ARRAY;
+	/* several shards: the answer must come from the shard whose pos the offset is */
+	if (recovered && db_multi() &&
+		(sv < 0 || toks[sv].type != RC_JSON_STRING || !rc_json_string_eq(json, &toks[sv], u->offset_shard)))
+	{
+		log_info("CONNECT of user %s: offset of shard %s, the tenant is on another shard now", u->user,
+				 u->offset_shard);
+		recovered = false;
+	}
 	recov_unlist(u);
 	if (!recovered)
 	{
 		/* too old, too many missed, or an answer we cannot read: a new session with a new pid */
-		log_info("CONNECT of user %s: offset %lld not recoverable; a new session", u->user, (long long) u->offset);
+		log_info("CONNECT of user %s: offset %s%s%lld not recoverable; a new session", u->user, u->offset_shard,
+				 u->offset_shard[0] ? ":" : "", (long long) u->offset);
 		held_clear(&u->held);
 		u->pid[0] = '\0';
 		auth_connect_confirmed(sock);

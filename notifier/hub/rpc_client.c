@@ -38,7 +38,12 @@ rpc_start(uv_loop_t *loop, const notifier_opts *opts)
 	rpc_loop = loop;
 	rpc_rate = opts->rate;
 	rpc_pool_set_recovery_window(opts->recovery_window);
-	/* --rpc-db: the pool may go through a pooler (unnamed statements); the listener (db.c) always uses --db */
+	/*
+	 * --rpc-db: the pool's own database — pgbouncer in transaction mode, or with
+	 * several --db (shards) the PL/Proxy proxy that routes by tenant. Either may
+	 * sit behind a transaction pooler, so its statements go unnamed; the
+	 * listeners (db.c) always use --db.
+	 */
 	rpc_pool_set_unnamed(opts->rpc_db != NULL);
 	rpc_pool_start(loop, opts->rpc_db ? opts->rpc_db : opts->db, opts->rpc_pool, opts->rpc_queue);
 }

@@ -1,0 +1,210 @@
+// notifier.test.mjs — one roomcast-notifier LISTENing on two shards (--db
+// twice) with its rpc pool on the PL/Proxy proxy (--rpc-db), with the
+// official socket.io-client: every event of tenants on both shards is
+// delivered once, offsets name their shard ("s2:17"), a dropped transport
+// of a tenant on shard 2 recovers exactly the missed events, an offset of
+// the other shard is not recoverable (new session, nothing replayed), and a
+// kick written to shard 2's control log disconnects only that user.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { io } from "socket.io-client";
+import { startNotifier } from "../e2e/lib/notifier.mjs";
+import { waitFor } from "../e2e/lib/sockets.mjs";
+import { connect, conninfo, makeTenant, asToken } from "./lib.mjs";
+
+let svc, srv, A, B;
+const socks = [];
+
+before(async () => {
+  svc = await connect("proxy", "rc_svc");
+  A = await makeTenant(svc, 0, "notif-a", 3);
+  B = await makeTenant(svc, 1, "notif-b", 3);
+  srv = await startNotifier([
+    "--db", conninfo("s1", "rc_notif"),
+    "--db", conninfo("s2", "rc_notif"),
+    "--rpc-db", conninfo("proxy", "rc_notif"),
+  ]);
+});
+
+after(async () => {
+  for (const s of socks) s.close();
+  await srv?.stop();
+  await svc?.end();
+});
+
+async function client(token) {
+  const socket = io(srv.url, {
+    transports: ["websocket"],
+    forceNew: true,
+    auth: { token },
+    reconnectionDelay: 300,
+    reconnectionDelayMax: 300,
+    randomizationFactor: 0,
+  });
+  socks.push(socket);
+  const events = [];
+  socket.onAny((name, ...args) => events.push([name, ...args]));
+  await new Promise((resolve, reject) => {
+    socket.once("connected", resolve);
+    socket.once("connect_error", reject);
+  });
+  return { socket, events };
+}
+
+// n events to the tenant's user room, through the proxy, one transaction each
+async function emit(t, user, name, from, to) {
+  for (let n = from; n <= to; n++)
+    await asToken("proxy", "rc_app", t.tokens[user], (c) =>
+      c.query("SELECT roomcast.emit_to_user($1, $2, $3::jsonb)", [t.users[user], name, JSON.stringify({ n })]));
+}
+
+const numbered = (events, name) => events.filter((e) => e[0] === name).map((e) => e[1].n);
+
+function reconnected(socket) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("no reconnect")), 10000);
+    socket.once("connect", () => {
+      clearTimeout(t);
+      resolve(socket.recovered);
+    });
+  });
+}
+
+test("one notifier on both shards delivers every event of tenants on both, once, with shard offsets", async () => {
+  const a = await client(A.tokens[1]);
+  const b = await client(B.tokens[1]);
+  const emits = [];
+  for (let i = 0; i < 2; i++) {
+    emits.push(emit(A, 1, "e-a", i * 10 + 1, i * 10 + 10));
+    emits.push(emit(B, 1, "e-b", i * 10 + 1, i * 10 + 10));
+  }
+  await Promise.all(emits);
+  await waitFor(a.events, () => numbered(a.events, "e-a").length >= 20);
+  await waitFor(b.events, () => numbered(b.events, "e-b").length >= 20);
+  await sleep(300);
+  const sorted = (xs) => [...xs].sort((x, y) => x - y);
+  const all = Array.from({ length: 20 }, (_, i) => i + 1);
+  assert.deepEqual(sorted(numbered(a.events, "e-a")), all, "A: every event once");
+  assert.deepEqual(sorted(numbered(b.events, "e-b")), all, "B: every event once");
+  assert.equal(numbered(a.events, "e-b").length + numbered(b.events, "e-a").length, 0, "no cross delivery");
+  assert.ok(a.events.filter((e) => e[0] === "e-a").every((e) => /^s1:\d+$/.test(e.at(-1))), "A's offsets name s1");
+  assert.ok(b.events.filter((e) => e[0] === "e-b").every((e) => /^s2:\d+$/.test(e.at(-1))), "B's offsets name s2");
+  a.socket.close();
+  b.socket.close();
+});
+
+test("a dropped transport of a tenant on shard 2 recovers exactly the missed events through the proxy", async () => {
+  const { socket, events } = await client(B.tokens[2]);
+  await emit(B, 2, "e-r", 1, 2);
+  await waitFor(events, () => numbered(events, "e-r").length === 2);
+  const down = new Promise((r) => socket.once("disconnect", r));
+  socket.io.engine.close();
+  await down;
+  await emit(B, 2, "e-r", 3, 6);
+  await emit(A, 2, "e-other", 1, 2); // the other shard moves on meanwhile
+  assert.equal(await reconnected(socket), true, "socket.recovered");
+  await emit(B, 2, "e-r", 7, 7);
+  await waitFor(events, () => numbered(events, "e-r").includes(7));
+  await sleep(200);
+  assert.deepEqual(numbered(events, "e-r"), [1, 2, 3, 4, 5, 6, 7], "missed ones once, in order, then live");
+  const pos = events.filter((e) => e[0] === "e-r").map((e) => Number(e.at(-1).split(":")[1]));
+  assert.deepEqual([...pos].sort((x, y) => x - y), pos);
+  socket.close();
+});
+
+test("an offset of the other shard (a moved tenant) or without a shard is a new session, nothing replayed", async () => {
+  for (const forge of [(off) => off.replace(/^s2:/, "s1:"), (off) => off.replace(/^s2:/, "")]) {
+    const { socket, events } = await client(B.tokens[1]);
+    await emit(B, 1, "e-f", 1, 1);
+    await waitFor(events, () => numbered(events, "e-f").length === 1);
+    const down = new Promise((r) => socket.once("disconnect", r));
+    socket.io.engine.close();
+    await down;
+    const forged = forge(socket._lastOffset);
+    socket._lastOffset = forged;
+    await emit(B, 1, "e-f", 2, 3);
+    assert.equal(await reconnected(socket), false, `offset ${forged} not recovered`);
+    await sleep(300);
+    assert.deepEqual(numbered(events, "e-f"), [1], "nothing replayed from another log's positions");
+    socket.close();
+  }
+  console.log("SECURITY|notifier/shards|recovery offset naming the other shard, or no shard, with several --db|new session, recovered false, nothing replayed");
+});
+
+test("a kick in shard 2's control log disconnects that user only", async () => {
+  const b = await client(B.tokens[2]);
+  const a = await client(A.tokens[2]);
+  const gone = new Promise((r) => b.socket.once("disconnect", r));
+  const s2 = await connect("s2");
+  await s2.query("UPDATE roomcast.users SET status = 'disabled' WHERE id = $1", [B.users[2]]);
+  await s2.end();
+  await Promise.race([gone, sleep(5000).then(() => assert.fail("not kicked"))]);
+  await sleep(300);
+  assert.equal(a.socket.connected, true, "the user on shard 1 stays");
+  a.socket.close();
+  b.socket.close();
+});
+
+test("/healthz needs every shard's listener", async () => {
+  const res = await fetch(`${srv.url}/healthz`);
+  assert.equal(res.status, 200);
+  const bad = await startNotifier([
+    "--db", conninfo("s1", "rc_notif"),
+    "--db", "host=127.0.0.1 port=1 dbname=roomcast user=rc_notif connect_timeout=1",
+    "--rpc-db", conninfo("proxy", "rc_notif"),
+  ]).catch((e) => e);
+  // startNotifier waits for a 200 at most 5 s, then returns anyway
+  const res2 = await fetch(`${bad.url}/healthz`);
+  assert.equal(res2.status, 503);
+  await bad.stop();
+});
+
+// Run the notifier with args until it exits (or 3 s); resolves { code, stderr }
+async function runToExit(args) {
+  const { spawn } = await import("node:child_process");
+  return new Promise((resolve) => {
+    const p = spawn(process.env.RC_NOTIFIER, ["--listen", "127.0.0.1:1", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (d) => (stderr += d));
+    const t = setTimeout(() => p.kill("SIGKILL"), 3000);
+    p.on("exit", (code) => {
+      clearTimeout(t);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+test("options: several --db need --rpc-db; more than 16 --db are refused", async () => {
+  const two = await runToExit(["--db", conninfo("s1", "rc_notif"), "--db", conninfo("s2", "rc_notif")]);
+  assert.equal(two.code, 2);
+  assert.match(two.stderr, /--rpc-db must name the database that routes/);
+  const many = await runToExit(Array.from({ length: 17 }, () => ["--db", conninfo("s1", "rc_notif")]).flat());
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /more than 16 --db/);
+});
+
+test("a shard named twice, or with an identity that is no token, keeps its listener down", async () => {
+  const twice = await startNotifier([
+    "--db", conninfo("s1", "rc_notif"), "--db", conninfo("s1", "rc_notif"),
+    "--rpc-db", conninfo("proxy", "rc_notif"),
+  ]);
+  assert.equal((await fetch(`${twice.url}/healthz`)).status, 503);
+  assert.match(twice.stderr(), /two --db name shard s1/);
+  await twice.stop();
+  const s2 = await connect("s2");
+  await s2.query("ALTER DATABASE roomcast SET roomcast_shard.id = 'bad id:1'");
+  try {
+    const bad = await startNotifier([
+      "--db", conninfo("s1", "rc_notif"), "--db", conninfo("s2", "rc_notif"),
+      "--rpc-db", conninfo("proxy", "rc_notif"),
+    ]);
+    assert.equal((await fetch(`${bad.url}/healthz`)).status, 503);
+    assert.match(bad.stderr(), /shard identity "bad id:1" is not/);
+    await bad.stop();
+  } finally {
+    await s2.query("ALTER DATABASE roomcast SET roomcast_shard.id = 's2'");
+    await s2.end();
+  }
+  console.log("SECURITY|notifier/shards|shard identity with a colon and a space (would forge offsets)|listener refused, /healthz 503");
+});
