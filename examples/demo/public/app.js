@@ -120,6 +120,7 @@
     // ---- token lifecycle (docs/sessions.md) ----
     let refreshing = null;
     function refresh() {
+      Demo.stats.refreshNeeded++;
       if (refreshing) return refreshing;
       refreshing = (async () => {
         try {
@@ -128,9 +129,13 @@
           const acks = await Promise.all([main, notif].filter((k) => k.connected)
             .map((k) => Demo.request(k, "auth:refresh", { token })));
           const bad = acks.find((a) => !a || !a.success);
-          if (bad) Demo.toast(`Session renewal refused: ${Demo.errorText(bad)}`, "bad");
+          if (bad) {
+            Demo.stats.refreshError = Demo.errorText(bad);
+            Demo.toast(`Session renewal refused: ${Demo.errorText(bad)}`, "bad");
+          }
           else showExpiry(token);
         } catch (e) {
+          Demo.stats.refreshError = e.message;
           Demo.toast(`Could not renew the session: ${e.message}`, "bad");
         } finally {
           setTimeout(() => { refreshing = null; }, 3000);

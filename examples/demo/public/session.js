@@ -15,7 +15,12 @@
 // Several tabs of one user share one refresh token, and presenting a rotated
 // one revokes the whole family (reuse detection), so a Web Lock serialises
 // refreshes across tabs and a tab that finds a fresher token already stored
-// uses it instead of rotating again.
+// uses it instead of rotating again. The pair a refresh produced is read and
+// written inside the lock through IndexedDB, not only localStorage: Chromium
+// propagates localStorage between tabs asynchronously, so a tab granted the
+// lock could still read the rotated refresh token there (and present it
+// again, which revokes the family); a committed IndexedDB transaction is
+// visible to every later one.
 "use strict";
 
 Demo.session = (function () {
@@ -67,6 +72,7 @@ Demo.session = (function () {
         const map = {};
         for (const s of list) if (s && s.email && s.access) map[s.email] = s;
         save(map);
+        idbClear(); // sessions of an earlier run must not look fresher
       } catch {
         Demo.toast("The sign-in link is damaged: copy it again from the terminal.", "bad");
       }
@@ -111,6 +117,45 @@ Demo.session = (function () {
     return sessionStorage.getItem(TAB) || "";
   }
 
+  // IndexedDB "roomcast-demo" / store "sessions", key email: the session
+  // as of the last refresh (see the header comment). Resolves null when
+  // IndexedDB is unavailable.
+  function idb() {
+    return new Promise((resolve) => {
+      if (!window.indexedDB) return resolve(null);
+      const req = indexedDB.open("roomcast-demo", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("sessions");
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => resolve(null);
+    });
+  }
+  async function idbGet(email) {
+    const db = await idb();
+    if (!db) return null;
+    return new Promise((resolve) => {
+      const r = db.transaction("sessions").objectStore("sessions").get(email);
+      r.onsuccess = () => { db.close(); resolve(r.result || null); };
+      r.onerror = () => { db.close(); resolve(null); };
+    });
+  }
+  async function idbClear() {
+    const db = await idb();
+    if (!db) return;
+    const tx = db.transaction("sessions", "readwrite");
+    tx.objectStore("sessions").clear();
+    tx.oncomplete = tx.onerror = () => db.close();
+  }
+  async function idbPut(s) {
+    const db = await idb();
+    if (!db) return;
+    return new Promise((resolve) => {
+      const tx = db.transaction("sessions", "readwrite");
+      tx.objectStore("sessions").put(s, s.email);
+      tx.oncomplete = () => { db.close(); resolve(); };
+      tx.onerror = tx.onabort = () => { db.close(); resolve(); };
+    });
+  }
+
   function expiresAt(token) {
     const c = claimsOf(token || "");
     return c && c.exp ? c.exp * 1000 : 0;
@@ -124,8 +169,9 @@ Demo.session = (function () {
     const email = current.email;
     const mine = current.access;
     const work = async () => {
-      const stored = all()[email] || current;
-      if (stored.access && expiresAt(stored.access) > expiresAt(mine)) {
+      const candidates = [await idbGet(email), all()[email], current].filter((x) => x && x.access);
+      const stored = candidates.reduce((a, b) => (expiresAt(b.access) > expiresAt(a.access) ? b : a));
+      if (expiresAt(stored.access) > expiresAt(mine)) {
         current = stored; // another tab rotated already
         return stored.access;
       }
@@ -133,6 +179,7 @@ Demo.session = (function () {
       const ack = await rpc("session_refresh", { refreshToken: stored.refresh });
       if (!ack || !ack.access_token) throw new Error(Demo.errorText(ack) || "refresh refused");
       current = { ...stored, access: ack.access_token, refresh: ack.refresh_token };
+      await idbPut(current); // committed before the lock is released
       put(current);
       Demo.stats.refreshes++;
       return current.access;

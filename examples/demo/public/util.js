@@ -83,7 +83,7 @@ window.Demo = (function () {
   }
 
   // For tests and the console: counters of what the page did.
-  const stats = { remoteApplied: 0, ownEchoes: 0, refreshes: 0, polls: 0, consoleErrors: 0 };
+  const stats = { remoteApplied: 0, ownEchoes: 0, refreshNeeded: 0, refreshes: 0, refreshError: "", polls: 0, consoleErrors: 0 };
 
   return { $, el, initials, colourClass, avatar, timeAgo, toast, request, errorText, stats };
 })();
