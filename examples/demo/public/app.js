@@ -93,7 +93,11 @@
     notif.on("connect", ready);
     main.on("disconnect", (reason) => {
       document.body.dataset.state = "connecting";
-      setConn("bad", reason === "io client disconnect" ? "Signed out" : "Offline — reconnecting");
+      // socket.io-client does not reconnect after a server disconnect (a
+      // revoked session, a refused refresh): say so instead of "reconnecting"
+      setConn("bad", reason === "io client disconnect" ? "Signed out"
+        : reason === "io server disconnect" ? "Disconnected by the server — switch user to sign in again"
+        : "Offline — reconnecting");
     });
     main.io.on("reconnect_attempt", (n) => {
       setConn("wait", `Reconnecting (attempt ${n})…`);
