@@ -85,6 +85,7 @@ Demo.session = (function () {
         const old = all()[c.email] || {};
         put({ ...old, email: c.email, name: old.name || c.email, role: c.role, tenant: old.tenant || "",
               access: p.get("token"), refresh: p.get("refresh") || "" });
+        idbClear(); // an older session of this user must not win
         email = c.email;
       }
     }
@@ -167,12 +168,16 @@ Demo.session = (function () {
   async function refreshed(rpc) {
     if (!current) throw new Error("not signed in");
     const email = current.email;
-    const mine = current.access;
+    const mine = current.refresh; // what this tab would present
     const work = async () => {
-      const candidates = [await idbGet(email), all()[email], current].filter((x) => x && x.access);
-      const stored = candidates.reduce((a, b) => (expiresAt(b.access) > expiresAt(a.access) ? b : a));
-      if (expiresAt(stored.access) > expiresAt(mine)) {
-        current = stored; // another tab rotated already
+      // IndexedDB holds the result of the last refresh of any tab; a refresh
+      // token other than ours there means another tab rotated meanwhile
+      // (compared by refresh token: two access tokens issued in the same
+      // second carry the same exp).
+      const stored = (await idbGet(email)) || all()[email] || current;
+      if (stored.access && stored.refresh && stored.refresh !== mine) {
+        current = stored;
+        put(stored);
         return stored.access;
       }
       if (!stored.refresh) throw new Error("no refresh token in this browser: sign in again");
