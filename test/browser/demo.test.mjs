@@ -152,6 +152,47 @@ test("a field being edited is not overwritten by someone else's change", async (
   await waitFor(pg.b, () => document.getElementById("save-state").textContent === "No changes");
 });
 
+test("case_update refuses bad input, and the page says why without changing the case", async () => {
+  const before = sql(demo, `SELECT title || '|' || notes FROM casework.cases WHERE tenant_id = ${T1} AND number = ${caseNo}`);
+  await pg.a1.locator("#f-title").fill("   ");
+  await pg.a1.locator("#save").click();
+  await waitFor(pg.a1, () => /^Not saved: case_update: title must be 1 to 200 characters/.test(document.getElementById("save-state").textContent));
+  const acks = await pg.a1.evaluate(async (n) => {
+    const m = window.roomcastDemo.main;
+    const ask = (a) => m.timeout(5000).emitWithAck("case_update", a);
+    return {
+      notes: await ask({ number: n, notes: "x".repeat(4001) }),
+      status: await ask({ number: n, status: "deleted" }),
+      key: await ask({ number: n, tenant_id: "00000000-0000-0000-0000-000000000000" }),
+      editId: await ask({ number: n, title: "t", editId: "<script>" }),
+      missing: await ask({ number: 999999, title: "nobody" }),
+    };
+  }, caseNo);
+  assert.equal(acks.notes.error?.code, "LIMIT_EXCEEDED");
+  assert.equal(acks.status.error?.code, "INVALID_ARGUMENT");
+  assert.match(acks.key.error?.message, /unknown key "tenant_id"/);
+  assert.equal(acks.editId.error?.code, "INVALID_ARGUMENT");
+  assert.equal(acks.missing.error?.code, "FORBIDDEN");
+  assert.equal(sql(demo, `SELECT title || '|' || notes FROM casework.cases WHERE tenant_id = ${T1} AND number = ${caseNo}`), before);
+  console.log("SECURITY|demo/rpc|case_update with a tenant_id key, 4001-character notes, an unknown status, a markup editId|INVALID_ARGUMENT or LIMIT_EXCEEDED; the case is unchanged");
+  await pg.a1.locator("#f-title").fill(before.split("|")[0]);
+  await pg.a1.locator("#save").click(); // nothing left to save: the field is no longer a draft
+  await waitFor(pg.a1, () => document.getElementById("save-state").textContent === "No changes");
+});
+
+test("an expired session sends the user back to the picker with the reason", async () => {
+  const expired = sql(demo, `SELECT roomcast.sign(jsonb_build_object('sub', ${ANN}, 'tenantId', ${T1}, 'email', 'ann@demo.example',
+                                'role', 'admin', 'exp', extract(epoch FROM now())::bigint - 60))`);
+  const c = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await newPage(c, errors, "expired");
+  await page.goto(demo.url + "#token=" + expired);
+  await page.locator("#signin-message").waitFor();
+  assert.match(await page.locator("#signin-message").innerText(), /no longer valid \(TOKEN_EXPIRED\)/);
+  assert.equal(await page.evaluate(() => document.body.dataset.view), "signin");
+  console.log("SECURITY|demo/page|an expired access token in the fragment|CONNECT refused TOKEN_EXPIRED; the page drops the session and shows the picker");
+  await c.close();
+});
+
 test("the bell: two tabs of one user agree, mark read and mark all read reach both, badge and list never disagree", async () => {
   sql(demo, `BEGIN; SELECT roomcast.set_identity(${T1}, NULL);
              SELECT roomcast.send_in_app(${ANN}, 'case_update', 'Case #${caseNo} needs a look ' || g, 'seeded ' || g, 'case', '${caseNo}')
