@@ -2,8 +2,9 @@
 -- (psql -v tick=N; run by examples/demo/run every ~1.5 s as a superuser).
 --
 -- In casework tenant 1, as the service identity:
---   * case number 1 + tick % 5 moves to its next status, and 'case:updated'
---     goes to its room tenant:{t}:case:{number} (join it from the page);
+--   * case number 1 + tick % 5 moves to its next status (the trigger of
+--     setup_cases.sql sends case:updated to its room and case:changed to the
+--     tenant: open one of cases 1-5 in the page to watch it move);
 --   * 'activity' goes to the whole tenant (every connected demo user);
 --   * every third tick, a notification to each demo user (roomcast.send_in_app:
 --     notification:new and notification:unread_count in /notifications).
@@ -21,10 +22,7 @@ WITH moved AS (
      WHERE c.tenant_id = roomcast.current_tenant() AND c.number = 1 + :tick % 5
     RETURNING c.number, c.title, c.status
 )
-SELECT roomcast.emit(roomcast.room('case', m.number::text), 'case:updated',
-                     jsonb_build_object('number', m.number, 'title', m.title, 'status', m.status,
-                                        'tick', :tick)),
-       roomcast.emit_to_tenant('activity',
+SELECT roomcast.emit_to_tenant('activity',
                                jsonb_build_object('tick', :tick,
                                                   'text', format('case #%s %s is now %s', m.number, m.title, m.status)))
   FROM moved m;

@@ -10,7 +10,13 @@
 --   * the notifier's login role, a member of roomcast_notifier that may read
 --     casework (under RLS) for the join policy and the casework rpc methods;
 --   * the assistant panel: kind 'assistant' open to sockets, and the login
---     role of its worker (examples/assistant/worker.py).
+--     role of its worker (examples/assistant/worker.py);
+--   * dan@demo.example in casework tenant 2, to show that a user of another
+--     tenant sees none of tenant 1's cases or events;
+--   * the case page: a notes column on casework.cases, an update trigger that
+--     emits case:updated to the case's room and case:changed to the tenant
+--     (so edits made with psql show up live too), and the rpc methods
+--     case_get, case_update and session_refresh (docs/demo.md).
 \set ON_ERROR_STOP on
 BEGIN;
 
@@ -20,7 +26,8 @@ ALTER DATABASE roomcast_demo SET roomcast.access_ttl = 28800;
 INSERT INTO roomcast.users (tenant_id, id, email, display_name, role)
 VALUES (md5('tenant-1')::uuid, md5('demo-ann')::uuid, 'ann@demo.example', 'Ann (demo admin)', 'admin'),
        (md5('tenant-1')::uuid, md5('demo-ben')::uuid, 'ben@demo.example', 'Ben (demo)', 'member'),
-       (md5('tenant-1')::uuid, md5('demo-cat')::uuid, 'cat@demo.example', 'Cat (demo)', 'member');
+       (md5('tenant-1')::uuid, md5('demo-cat')::uuid, 'cat@demo.example', 'Cat (demo)', 'member'),
+       (md5('tenant-2')::uuid, md5('demo-dan')::uuid, 'dan@demo.example', 'Dan (other tenant)', 'admin');
 
 CREATE SCHEMA demo;
 
@@ -53,5 +60,7 @@ BEGIN
         CREATE ROLE roomcast_demo_worker LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE roomcast_worker;
     END IF;
 END $$;
+
+\ir setup_cases.sql
 
 COMMIT;

@@ -10,7 +10,8 @@ RC_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libuv
  libssl-dev libpq-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
  redis-server libhiredis-dev nodejs npm build-essential pkg-config clang python3-psycopg
  python3-socketio python3-websocket python3-requests python3-yaml systemd
- haproxy pgbouncer openssl postgresql-15-plproxy"
+ haproxy pgbouncer openssl postgresql-15-plproxy
+ chromium"
 
 rc_deps_apt() {
 	local missing="" p
