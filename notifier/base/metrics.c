@@ -1,11 +1,34 @@
 /*
  * metrics.c — Prometheus text rendering of metrics_g (see metrics.h): the
- * transport's counters, deliveries, the database listener, client requests
- * and the latency histograms.
+ * transport's counters, deliveries, the database listener, client requests,
+ * the latency histograms, TLS handshake failures, the presence relay, and
+ * whatever the registered extra renderer adds (the database connection
+ * gauges of the hub).
  */
 #include "base/metrics.h"
 
 metrics		metrics_g;
+
+static metrics_render_fn metrics_extra[METRICS_EXTRA_MAX];
+
+static const char *const tls_fail_names[TLS_HS_FAIL__COUNT] = {
+	"timeout", "protocol", "too_large", "plain_http"
+};
+
+void
+metrics_add_renderer(metrics_render_fn fn)
+{
+	for (int i = 0; i < METRICS_EXTRA_MAX; i++)
+	{
+		if (metrics_extra[i] == fn)
+			return;
+		if (metrics_extra[i] == NULL)
+		{
+			metrics_extra[i] = fn;
+			return;
+		}
+	}
+}
 
 static const char *const drop_names[DROP__COUNT] = {
 	"malformed", "too_big", "invalid_utf8", "ws_protocol", "slow_consumer",
@@ -158,5 +181,24 @@ metrics_render(buf *out)
 			   (unsigned long long) m->latency_count, (unsigned long long) m->latency_sum_ms,
 			   (unsigned long long) m->latency_count);
 	metrics_render_rpc(out);
+	buf_printf(out, "# HELP roomcast_tls_handshake_failures_total TLS handshakes that failed, by reason.\n"
+			   "# TYPE roomcast_tls_handshake_failures_total counter\n");
+	for (int i = 0; i < TLS_HS_FAIL__COUNT; i++)
+		buf_printf(out, "roomcast_tls_handshake_failures_total{reason=\"%s\"} %llu\n", tls_fail_names[i],
+				   (unsigned long long) m->tls_handshake_failures[i]);
+	buf_printf(out,
+			   "# HELP roomcast_presence_relay_published_total Presence joins and leaves published to Redis for the other instances.\n"
+			   "# TYPE roomcast_presence_relay_published_total counter\n"
+			   "roomcast_presence_relay_published_total %llu\n"
+			   "# HELP roomcast_presence_relay_received_total Presence relay messages received from Redis (also this instance's own).\n"
+			   "# TYPE roomcast_presence_relay_received_total counter\n"
+			   "roomcast_presence_relay_received_total %llu\n"
+			   "# HELP roomcast_presence_relay_dropped_total Presence relay messages received and dropped as malformed.\n"
+			   "# TYPE roomcast_presence_relay_dropped_total counter\n"
+			   "roomcast_presence_relay_dropped_total %llu\n",
+			   (unsigned long long) m->relay_published, (unsigned long long) m->relay_received,
+			   (unsigned long long) m->relay_dropped);
+	for (int i = 0; i < METRICS_EXTRA_MAX && metrics_extra[i]; i++)
+		metrics_extra[i] (out);
 	return out->p ? 0 : -1;
 }

@@ -42,6 +42,29 @@ typedef enum metrics_rpc_limit
 	RPC_LIMIT__COUNT
 } metrics_rpc_limit;
 
+/*
+ * Why a TLS handshake failed (net.c counts; tls.c tells protocol from too
+ * large): bounded labels of roomcast_tls_handshake_failures_total.
+ */
+typedef enum metrics_tls_fail
+{
+	TLS_HS_FAIL_TIMEOUT = 0,	/* not finished within --http-idle-timeout */
+	TLS_HS_FAIL_PROTOCOL,		/* garbage, an old protocol, no common cipher, a client alert */
+	TLS_HS_FAIL_TOO_LARGE,		/* over TLS_HANDSHAKE_MAX_INPUT bytes before it finished */
+	TLS_HS_FAIL_PLAIN_HTTP,		/* a plain HTTP request on the TLS port (answered 400) */
+	TLS_HS_FAIL__COUNT
+} metrics_tls_fail;
+
+/*
+ * Gauges that only a module above base knows (the database connections of
+ * hub/db.c and hub/rpc_pool.c): each registers a renderer that
+ * metrics_render calls at the end, so base never includes upward. At most
+ * METRICS_EXTRA_MAX; registering one twice keeps one.
+ */
+#define METRICS_EXTRA_MAX 4
+typedef void (*metrics_render_fn) (buf *out);
+void		metrics_add_renderer(metrics_render_fn fn);
+
 /* Upper bounds (ms) of the commit-to-socket latency histogram buckets */
 #define METRICS_LATENCY_BUCKETS 10
 extern const int metrics_latency_bounds[METRICS_LATENCY_BUCKETS];
@@ -77,6 +100,11 @@ typedef struct metrics
 	uint64_t	rpc_latency_le[METRICS_LATENCY_BUCKETS];
 	uint64_t	rpc_latency_sum_ms;
 	uint64_t	rpc_latency_count;
+	uint64_t	tls_handshake_failures[TLS_HS_FAIL__COUNT];
+	/* presence relay (hub/presence.c publishes, hub/presence_relay.c receives) */
+	uint64_t	relay_published;	/* PUBLISHes of joins and leaves sent */
+	uint64_t	relay_received;	/* messages received on the pattern subscription */
+	uint64_t	relay_dropped;	/* received and refused as malformed (presence_relay.c rules) */
 } metrics;
 
 /* Count one event delivered latency_ms after its commit */

@@ -159,6 +159,29 @@ db_up(void)
 	return true;
 }
 
+/*
+ * /metrics: roomcast_db_up per listened database, 1 while it is connected
+ * and LISTENing with the keys loaded (READY or reading), as /healthz sees
+ * it. With several --db the label shard is the position of its --db (1,
+ * 2, …): known before the first connect and stable across an identity
+ * change, so the series count is the number of --db.
+ */
+static void
+db_render_metrics(buf *out)
+{
+	buf_printf(out, "# HELP roomcast_db_up Database listener connected and LISTENing (1) or not (0), per --db.\n"
+			   "# TYPE roomcast_db_up gauge\n");
+	for (size_t i = 0; i < db_nshards; i++)
+	{
+		int			up = db_shards[i].ready_once && db_shards[i].conn.st >= PGCONN_IDLE;
+
+		if (db_nshards > 1)
+			buf_printf(out, "roomcast_db_up{shard=\"%zu\"} %d\n", i + 1, up);
+		else
+			buf_printf(out, "roomcast_db_up %d\n", up);
+	}
+}
+
 bool
 db_multi(void)
 {
@@ -553,6 +576,7 @@ db_start(uv_loop_t *loop, char *const *conninfos, size_t n)
 		return;
 	}
 	db_nshards = n;
+	metrics_add_renderer(db_render_metrics);
 	for (size_t i = 0; i < n; i++)
 	{
 		db_shard   *sh = &db_shards[i];

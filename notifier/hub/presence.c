@@ -44,6 +44,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "rc_json.h"
 #include "rc_room.h"
 #include "hub/presence_relay.h"
@@ -210,8 +211,9 @@ pres_publish(const auth_user *u, char ev, const char *room)
 	if (!rc_room_parse(room, strlen(room), &r) || r.type != RC_ROOM_KIND)
 		return;
 	presence_relay_message(u, ev, pres_instance, &m);
-	if (m.p && pres_can_send())
-		redisAsyncCommand(pres_ac, pres_count_cb, NULL, "PUBLISH " PRES_RELAY_PREFIX "%s %b", room, m.p, m.len);
+	if (m.p && pres_can_send() &&
+		redisAsyncCommand(pres_ac, pres_count_cb, NULL, "PUBLISH " PRES_RELAY_PREFIX "%s %b", room, m.p, m.len) == REDIS_OK)
+		metrics_g.relay_published++;
 	buf_free(&m);
 }
 

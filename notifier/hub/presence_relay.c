@@ -13,7 +13,8 @@
  * the event is j or l, the instance is not this one (ours were told
  * locally), the namespace is configured here, the userId is a lowercase
  * UUID and the email has no control character; anything else is counted
- * in presence_relay_refused and dropped. Only notifiers write to Redis;
+ * in roomcast_presence_relay_dropped_total and dropped (every message
+ * received, in roomcast_presence_relay_received_total). Only notifiers write to Redis;
  * whoever can PUBLISH there can forge presence events, as they can forge
  * presence entries (docs/scale-out.md: keep Redis private).
  *
@@ -39,6 +40,7 @@
 #include <hiredis/adapters/libuv.h>
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "rc_room.h"
 #include "rc_uuid.h"
 #include "hub/rpc_reply.h"
@@ -47,9 +49,6 @@
 #define PRES_RELAY_EMAIL_MAX 320
 #define PRES_RELAY_HANG_MS 3000
 #define PRES_RELAY_BACKOFF_MAX_MS 30000
-
-unsigned long long presence_relay_told;
-unsigned long long presence_relay_refused;
 
 static uv_loop_t *rel_loop;
 static const char *rel_host;
@@ -157,7 +156,6 @@ rel_tell(const char *channel, size_t chlen, const char *msg, size_t len)
 		if (*c < 0x20 || *c == 0x7f)
 			return false;
 	rpc_reply_tell_room_as(NULL, nsp, f[3], f[4], f[0][0] == 'j' ? "user-joined" : "user-left", room);
-	presence_relay_told++;
 	return true;
 }
 
@@ -179,11 +177,12 @@ rel_on_message(redisAsyncContext *ac, void *reply, void *priv)
 		log_info("redis %s:%d: presence relay subscribed", rel_host, rel_port);
 		return;
 	}
-	if (strcmp(rp->element[0]->str, "pmessage") != 0 || rp->elements != 4 ||
-		rp->element[2]->type != REDIS_REPLY_STRING || rp->element[3]->type != REDIS_REPLY_STRING)
+	if (strcmp(rp->element[0]->str, "pmessage") != 0)
 		return;
-	if (!rel_tell(rp->element[2]->str, rp->element[2]->len, rp->element[3]->str, rp->element[3]->len))
-		presence_relay_refused++;
+	metrics_g.relay_received++;
+	if (rp->elements != 4 || rp->element[2]->type != REDIS_REPLY_STRING || rp->element[3]->type != REDIS_REPLY_STRING ||
+		!rel_tell(rp->element[2]->str, rp->element[2]->len, rp->element[3]->str, rp->element[3]->len))
+		metrics_g.relay_dropped++;
 }
 
 static void

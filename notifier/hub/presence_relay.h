@@ -32,8 +32,6 @@ void		presence_relay_stop(void);
 /* The message for u's join ('j') or leave ('l') into msg (for PUBLISH by presence.c) */
 void		presence_relay_message(const auth_user *u, char ev, const char *instance, buf *msg);
 
-/* Counters for /metrics and the tests: messages told, messages refused */
-extern unsigned long long presence_relay_told;
-extern unsigned long long presence_relay_refused;
+/* Counters: roomcast_presence_relay_*_total in base/metrics.h (metrics_g) */
 
 #endif

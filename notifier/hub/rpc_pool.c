@@ -221,6 +221,21 @@ rpc_pool_on_result(pgconn *c, const PGresult *res)
 		rpc_pool_dispatch();
 }
 
+/*
+ * /metrics: the pool's connections up (connected and prepared) and its size
+ * (--rpc-pool). 0 up: every client request is answered UNAVAILABLE.
+ */
+static void
+rpc_pool_render_metrics(buf *out)
+{
+	buf_printf(out, "# HELP roomcast_rpc_pool_up Rpc pool connections connected and prepared.\n"
+			   "# TYPE roomcast_rpc_pool_up gauge\n"
+			   "roomcast_rpc_pool_up %u\n"
+			   "# HELP roomcast_rpc_pool_size Rpc pool connections configured (--rpc-pool).\n"
+			   "# TYPE roomcast_rpc_pool_size gauge\n"
+			   "roomcast_rpc_pool_size %u\n", rpc_pool_up_count(), rpc_pool_n);
+}
+
 static const pgconn_hooks rpc_pool_hooks = {.ready = rpc_pool_on_ready, .result = rpc_pool_on_result};
 
 void
@@ -236,6 +251,7 @@ rpc_pool_start(uv_loop_t *loop, const char *conninfo, uint32_t n, uint32_t queue
 		exit(1);
 	}
 	rpcq_init(queue_total);
+	metrics_add_renderer(rpc_pool_render_metrics);
 	uv_timer_init(loop, &rpc_pool_maint_timer);
 	uv_unref((uv_handle_t *) &rpc_pool_maint_timer);
 	for (uint32_t i = 0; i < rpc_pool_n; i++)

@@ -406,7 +406,11 @@ linger_timer_cb(uv_timer_t *t)
 	{
 		next_conn = c->next;	/* conn_linger moves c to the other list */
 		if (c->kind == NET_HTTP && !c->busy && now >= c->deadline)
+		{
+			if (c->tls && !tls_conn_ready(c->tls))
+				metrics_g.tls_handshake_failures[TLS_HS_FAIL_TIMEOUT]++;
 			conn_linger(c);
+		}
 	}
 }
 
@@ -1081,6 +1085,8 @@ tls_sink_plain(void *arg, char *data, size_t len)
  * Ciphertext read on a TLS connection. A failed handshake (garbage, an old
  * protocol, no common cipher, over TLS_HANDSHAKE_MAX_INPUT) lingers so that
  * the alert reaches the peer; a plain HTTP request gets a plain 400 first.
+ * Each failed handshake counts in roomcast_tls_handshake_failures_total by
+ * reason (the timeout one in linger_timer_cb).
  */
 static void
 conn_tls_input(net_conn *c, const char *data, size_t n)
@@ -1093,6 +1099,13 @@ conn_tls_input(net_conn *c, const char *data, size_t n)
 
 	if (r == TLS_OK || c->closing)
 		return;
+	/* a failure after the handshake is a broken record, not a handshake failure */
+	if (r == TLS_PLAIN_HTTP)
+		metrics_g.tls_handshake_failures[TLS_HS_FAIL_PLAIN_HTTP]++;
+	else if (r == TLS_TOO_BIG)
+		metrics_g.tls_handshake_failures[TLS_HS_FAIL_TOO_LARGE]++;
+	else if (r == TLS_FAIL && !tls_conn_ready(c->tls))
+		metrics_g.tls_handshake_failures[TLS_HS_FAIL_PROTOCOL]++;
 	if (c->sess)
 		net_up->conn_gone(c);
 	c->sess = NULL;

@@ -470,7 +470,7 @@ tls_conn_input(tls_conn *t, const char *in, size_t len, const tls_sink *sink)
 	if (!SSL_is_init_finished(t->ssl))
 	{
 		log_debug("tls: more than %d bytes before the handshake completed", TLS_HANDSHAKE_MAX_INPUT);
-		return TLS_FAIL;
+		return TLS_TOO_BIG;
 	}
 	return tls_feed(t, in + room, len - room, sink, &stopped);
 }

@@ -69,8 +69,9 @@ typedef enum tls_result
 {
 	TLS_OK = 0,
 	TLS_CLOSE,					/* the peer closed (close_notify): close quietly */
-	TLS_FAIL,					/* handshake or record failure, input bound: close */
-	TLS_PLAIN_HTTP				/* a plain HTTP request instead of a ClientHello */
+	TLS_FAIL,					/* handshake or record failure: close */
+	TLS_PLAIN_HTTP,				/* a plain HTTP request instead of a ClientHello */
+	TLS_TOO_BIG					/* over TLS_HANDSHAKE_MAX_INPUT before the handshake finished: close */
 } tls_result;
 
 /*

@@ -197,8 +197,16 @@ test("WebSocket clients land on both instances; one event from SQL reaches every
   for (const c of cs) c.socket.close();
 });
 
+// roomcast_presence_relay_{published,received,dropped}_total of one instance
+async function relay(node) {
+  const body = await (await fetch(`${node.url}/metrics`)).text();
+  const v = (k) => Number(body.match(new RegExp(`^roomcast_presence_relay_${k}_total (\\d+)$`, "m"))?.[1]);
+  return { published: v("published"), received: v("received"), dropped: v("dropped") };
+}
+
 test("user-joined and user-left cross instances, within the tenant only; forged relay messages are not told", async () => {
   const room = `tenant:${tA}:doc:9`;
+  const r1 = await relay(nodes.n1), r2 = await relay(nodes.n2);
   const X = await client(await db.token(tA, a1), { url: nodes.n1.url });
   const Y = await client(await db.token(tA, a2), { url: nodes.n2.url });
   const Z = await client(await db.token(tB, b1), { url: nodes.n2.url });
@@ -224,6 +232,11 @@ test("user-joined and user-left cross instances, within the tenant only; forged 
   assert.ok(!Z.events.some((e) => e[0] === "user-joined" || e[0] === "user-left"), "tenant B's socket in its own doc:9 hears nothing of tenant A");
   console.log("SECURITY|notifier/presence relay|a join in tenant A's doc:9 on instance 1|told to tenant A's doc:9 on instance 2 only, never to tenant B's doc:9");
 
+  // the joins and leaves made on n2 were published there and received on n1
+  const r1b = await relay(nodes.n1), r2b = await relay(nodes.n2);
+  assert.ok(r2b.published - r2.published >= 4, `n2 published its joins and leaves (+${r2b.published - r2.published})`);
+  assert.ok(r1b.received - r1.received >= r2b.published - r2.published, `n1 received them (+${r1b.received - r1.received})`);
+  assert.equal(r1b.dropped, r1.dropped, "nothing well-formed dropped");
   // hostile messages on the relay channels (whoever reaches Redis): none is told to X
   const redis = (...a) => execFileSync("redis-cli", ["-p", process.env.RC_REDIS_PORT, ...a]).toString().trim();
   const ch = `rc:presence-ev:${room}`;
@@ -245,6 +258,9 @@ test("user-joined and user-left cross instances, within the tenant only; forged 
   // a well-formed message is told: the relay is what the above exercised
   redis("publish", ch, `j|other|/|${b1}|z@y`);
   await waitFor(X.events, (e) => e[0] === "user-joined" && e[1].email === "z@y");
+  const r1c = await relay(nodes.n1);
+  assert.deepEqual({ received: r1c.received - r1b.received, dropped: r1c.dropped - r1b.dropped },
+    { received: forged.length + 1, dropped: forged.length }, "n1 counts the forged messages received and dropped, the good one received");
   for (const c of [X, Z]) c.socket.close();
 });
 

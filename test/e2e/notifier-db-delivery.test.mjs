@@ -147,23 +147,28 @@ test("after its database connection is killed the notifier reconnects and delive
   const A1 = await as(tA, a1);
   await db.asTenant(tA, a1, (q) => q("SELECT roomcast.emit_to_user($1, 'before', '{\"n\":0}')", [a1]));
   await waitFor(A1.events, (e) => e[0] === "before");
+  const dbUp = async () => (await (await fetch(`${srv.url}/metrics`)).text()).match(/^roomcast_db_up (\d)$/m)?.[1];
+  assert.equal(await dbUp(), "1", "roomcast_db_up 1 (one --db: no shard label)");
   const { rows } = await db.sql(
     "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'roomcast-notifier' AND datname = $1",
     [db.name],
   );
   assert.equal(rows.length, 1);
-  // while down: /healthz says 503 (the first retry is 1 s away)
-  let sawDown = false;
+  // while down: /healthz says 503 and roomcast_db_up 0 (the first retry is 1 s away)
+  let sawDown = false, upWhileDown;
   for (let i = 0; i < 40 && !sawDown; i++) {
     sawDown = (await fetch(`${srv.url}/healthz`)).status === 503;
-    if (!sawDown) await sleep(25);
+    if (sawDown) upWhileDown = await dbUp();
+    else await sleep(25);
   }
   assert.ok(sawDown, "/healthz 503 while the listener is down");
+  assert.equal(upWhileDown, "0", "roomcast_db_up 0 while the listener is down");
   for (let n = 1; n <= 3; n++)
     await db.asTenant(tA, a1, (q) => q("SELECT roomcast.emit_to_user($1, 'meanwhile', jsonb_build_object('n', $2::int))", [a1, n]));
   await waitFor(A1.events, (e) => e[0] === "meanwhile" && e[1].n === 3, 10000);
   // back up: live delivery again, nothing lost, nothing twice
   for (let i = 0; i < 100 && (await fetch(`${srv.url}/healthz`)).status !== 200; i++) await sleep(50);
+  assert.equal(await dbUp(), "1", "roomcast_db_up 1 again after the reconnect");
   await db.asTenant(tA, a1, (q) => q("SELECT roomcast.emit_to_user($1, 'after', '{\"n\":4}')", [a1]));
   await waitFor(A1.events, (e) => e[0] === "after");
   assert.deepEqual(

@@ -291,15 +291,22 @@ test("--rpc-queue: a tenant over its tenth, or over the whole queue once it has 
 test("CONNECT while the rpc pool cannot reach the database: CONNECT_ERROR UNAVAILABLE, then connected once it is back", async () => {
   const srv = await notifier(["--rpc-pool", "1"]);
   assert.equal(await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } }), "connected");
+  const pool = async () => {
+    const m = await (await fetch(`${srv.url}/metrics`)).text();
+    return `${m.match(/^roomcast_rpc_pool_up (\d+)$/m)?.[1]}/${m.match(/^roomcast_rpc_pool_size (\d+)$/m)?.[1]}`;
+  };
+  assert.equal(await pool(), "1/1", "roomcast_rpc_pool_up 1 of roomcast_rpc_pool_size 1");
   await db.sql("ALTER ROLE rc_e2e_notifier CONNECTION LIMIT 1"); // the listener keeps its slot
   try {
     await db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'roomcast-notifier-rpc'", [db.name]);
     await until(async () => (await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } })) === "Service unavailable/UNAVAILABLE", 10000, "UNAVAILABLE");
+    assert.equal(await pool(), "0/1", "roomcast_rpc_pool_up 0 while the pool cannot connect");
     console.log("SECURITY|notifier/auth|CONNECT while the database cannot confirm the user|CONNECT_ERROR UNAVAILABLE (fail closed)");
   } finally {
     await db.sql("ALTER ROLE rc_e2e_notifier CONNECTION LIMIT -1");
   }
   await until(async () => (await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } })) === "connected", 20000, "connected again");
+  assert.equal(await pool(), "1/1", "roomcast_rpc_pool_up 1 again");
   await done(srv);
 });
 

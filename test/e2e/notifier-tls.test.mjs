@@ -74,6 +74,14 @@ function httpGet(port, path) {
   });
 }
 
+// roomcast_tls_handshake_failures_total{reason} of the notifier on port, from its /metrics
+async function tlsFailures(port) {
+  const body = (await httpsGet(port, "/metrics")).body;
+  const out = {};
+  for (const m of body.matchAll(/^roomcast_tls_handshake_failures_total\{reason="(\w+)"\} (\d+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
 // Start a notifier serving TLS with files { cert, key }; resolves once /healthz answers over https
 async function startTls(files, args = []) {
   const port = await freePort();
@@ -227,6 +235,7 @@ test("HSTS on every https response (/healthz, polling, static, 404, upgrade) and
 });
 
 test("cipher policy: TLS 1.1, a non-AEAD suite and an h2-only client are refused; TLS 1.2 ECDHE-GCM and TLS 1.3 work", async () => {
+  const f0 = await tlsFailures(srv.port);
   const ok12 = sClient(srv.port, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
   assert.match(ok12, /Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/);
   const ok13 = sClient(srv.port, "-tls1_3");
@@ -246,9 +255,15 @@ test("cipher policy: TLS 1.1, a non-AEAD suite and an h2-only client are refused
   console.log("SECURITY|tls|h2-only ALPN ClientHello|no_application_protocol alert");
   // the notifier is still serving
   assert.equal((await httpsGet(srv.port, "/healthz")).status, 200);
+  // TLS 1.1, three refused suites and h2-only: five handshakes failed by protocol or alert
+  const f1 = await tlsFailures(srv.port);
+  assert.ok(f1.protocol - f0.protocol >= 5, `roomcast_tls_handshake_failures_total{reason="protocol"} +${f1.protocol - f0.protocol}`);
+  assert.equal(f1.plain_http, f0.plain_http);
 });
 
 test("hostile input on the TLS port: garbage, plain HTTP, an oversized handshake, a handshake that never ends", async () => {
+  const f0 = await tlsFailures(srv.port);
+  assert.deepEqual(Object.keys(f0).sort(), ["plain_http", "protocol", "timeout", "too_large"]);
   const garbage = await rawExchange(srv.port, [crypto.randomBytes(4096)]);
   assert.ok(garbage.closed, "garbage instead of a ClientHello closes the connection");
   assert.ok(!garbage.data.startsWith("HTTP"), "no HTTP answer to garbage");
@@ -283,6 +298,11 @@ test("hostile input on the TLS port: garbage, plain HTTP, an oversized handshake
   console.log("SECURITY|tls|handshake started and never finished|closed after --http-idle-timeout");
 
   assert.equal((await httpsGet(srv.port, "/healthz")).status, 200, "still serving");
+  // each failure counted once, under its reason
+  const f1 = await tlsFailures(srv.port);
+  assert.deepEqual({ protocol: f1.protocol - f0.protocol, plain_http: f1.plain_http - f0.plain_http,
+    too_large: f1.too_large - f0.too_large, timeout: f1.timeout - f0.timeout },
+  { protocol: 1, plain_http: 1, too_large: 1, timeout: 2 }, "roomcast_tls_handshake_failures_total by reason");
 });
 
 test("SIGHUP: new connections get the new certificate, an open wss socket keeps receiving; a broken file keeps the old one", async () => {

@@ -248,8 +248,13 @@ def check_metrics(url):
     prom = yaml.safe_load(open(PROM))
     jobs = {j["job_name"]: j for j in prom.get("scrape_configs", [])}
     check("roomcast-alerts.yml" in prom.get("rule_files", []) and jobs.get("roomcast-notifier", {}).get(
-        "metrics_path") == "/metrics" and jobs.get("roomcast-healthz", {}).get("params", {}).get("module"),
-          "prometheus.yml: scrapes /metrics, probes /healthz, loads the alert rules", list(jobs))
+        "metrics_path") == "/metrics",
+          "prometheus.yml: scrapes /metrics, loads the alert rules", list(jobs))
+    # the database-down alert reads roomcast_db_up, not a blackbox probe of /healthz
+    down = [r for r in rule_list if "roomcast_db_up" in r.get("expr", "")]
+    check(down and down[0].get("labels", {}).get("severity") == "page"
+          and not any("probe_success" in r.get("expr", "") for r in rule_list),
+          "alert rules: the database-down alert pages on roomcast_db_up (no blackbox probe)", [r.get("alert") for r in rule_list])
 
     try:
         dash = json.load(open(DASH))

@@ -146,9 +146,16 @@ test("a kick in shard 2's control log disconnects that user only", async () => {
   b.socket.close();
 });
 
-test("/healthz needs every shard's listener", async () => {
+// roomcast_db_up by shard label, e.g. { "1": "1", "2": "0" }
+async function dbUp(url) {
+  const body = await (await fetch(`${url}/metrics`)).text();
+  return Object.fromEntries([...body.matchAll(/^roomcast_db_up\{shard="(\d+)"\} (\d)$/gm)].map((m) => [m[1], m[2]]));
+}
+
+test("/healthz needs every shard's listener; roomcast_db_up says which is down", async () => {
   const res = await fetch(`${srv.url}/healthz`);
   assert.equal(res.status, 200);
+  assert.deepEqual(await dbUp(srv.url), { 1: "1", 2: "1" }, "roomcast_db_up{shard} 1 for both --db");
   const bad = await startNotifier([
     "--db", conninfo("s1", "rc_notif"),
     "--db", "host=127.0.0.1 port=1 dbname=roomcast user=rc_notif connect_timeout=1",
@@ -157,6 +164,7 @@ test("/healthz needs every shard's listener", async () => {
   // startNotifier waits for a 200 at most 5 s, then returns anyway
   const res2 = await fetch(`${bad.url}/healthz`);
   assert.equal(res2.status, 503);
+  assert.deepEqual(await dbUp(bad.url), { 1: "1", 2: "0" }, "roomcast_db_up{shard=\"2\"} 0: the second --db is unreachable");
   await bad.stop();
 });
 

@@ -12,6 +12,9 @@
 #    --rpc-db the proxy: delivery from both shards, recovery keyed by shard,
 #    kick through shard 2's control log;
 #  - examples/shards/move-tenant.sh moves a tenant between shards.
+# RC_SHARDS_PART=notifier (suite 42-scaleout-asan, with RC_NOTIFIER the
+# sanitizer build) sets up the same clusters and runs only the notifier's
+# part: test/shards/notifier.test.mjs.
 . "$RC_ROOT/test/lib/servers.sh"
 cd "$RC_ROOT/test" || exit 1
 base="$RC_TMP/shards"
@@ -75,6 +78,11 @@ q "$port_proxy" -d proxy -f "$RC_ROOT/examples/shards/proxy.sql" >&2 &&
 		SELECT roomcast.add_signing_key('k1', decode(repeat('5a', 32), 'hex'));
 	SQL
 ok "three clusters: a PL/Proxy proxy and two shards with roomcast"
+
+if [ "${RC_SHARDS_PART:-}" = notifier ]; then
+	node --test --test-reporter=tap --test-concurrency=1 shards/notifier.test.mjs || status=1
+	exit $status
+fi
 
 # --- isolation: tenant A on partition 0 (s1), B on partition 1 (s2)
 A=52000000-0000-0000-0000-00000000000a

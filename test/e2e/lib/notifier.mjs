@@ -46,8 +46,18 @@ export async function startNotifier(args = [], env = {}) {
     proc,
     exited,
     stderr: () => stderr,
-    async stop(signal = "SIGKILL") {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    // Default SIGKILL; RC_NOTIFIER_STOP_SIGNAL=SIGTERM (suite 42-scaleout-asan) makes every
+    // default stop a normal shutdown, so that the sanitizers see the drain and exit paths
+    // (SIGKILL after 10 s, which then fails nothing by itself: the suite reads the reports).
+    async stop(signal = process.env.RC_NOTIFIER_STOP_SIGNAL || "SIGKILL") {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
+        if (signal !== "SIGKILL") {
+          const t = setTimeout(() => proc.kill("SIGKILL"), 10000);
+          await exited;
+          clearTimeout(t);
+        }
+      }
       return exited;
     },
   };
