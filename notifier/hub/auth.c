@@ -310,6 +310,40 @@ auth_socket_by_ref(uint64_t ref)
 	return NULL;
 }
 
+/*---- what a socket keeps ----*/
+
+auth_aside *
+auth_aside_get(auth_user *u)
+{
+	if (u->aside == NULL)
+		u->aside = calloc(1, sizeof(*u->aside));
+	return u->aside;
+}
+
+void
+auth_aside_done(auth_user *u)
+{
+	if (u->aside == NULL)
+		return;
+	held_clear(&u->aside->held);
+	if (u->recovering || u->life == AUTH_LIFE_EXPIRED)
+		return;
+	free(u->aside);
+	u->aside = NULL;
+}
+
+bool
+auth_held_over(const auth_user *u)
+{
+	return u->aside && u->aside->held.over;
+}
+
+const char *
+auth_email(const auth_user *u)
+{
+	return u->tok ? auth_tok_email(u->tok) : "";
+}
+
 /*---- CONNECT ----*/
 
 /* CONNECT_ERROR with message Unauthorized (or the limit's) and data.code */
@@ -391,8 +425,8 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	sock->user = u;
 	u->sock = sock;
 	u->pending = true;
-	if ((u->role = strdup(claims.role)) == NULL || (u->email = strdup(claims.email)) == NULL ||
-		(u->token = strndup(tok, (size_t) len)) == NULL || auth_ref_add(u) < 0)
+	/* the role claim is not kept: nothing in the notifier reads it, the database re-reads the token */
+	if ((u->tok = auth_tok_new(tok, (size_t) len, claims.email)) == NULL || auth_ref_add(u) < 0)
 		goto oom;
 	memcpy(u->user, claims.user, sizeof(u->user));
 	memcpy(u->tenant, claims.tenant, sizeof(u->tenant));
@@ -470,11 +504,10 @@ auth_on_socket_gone(sio_socket *sock)
 	auth_ref_del(u);
 	recov_forget(u);
 	room_leave_all(&u->rooms);
-	if (u->token)
-		memset(u->token, 0, strlen(u->token));
-	free(u->token);
-	free(u->role);
-	free(u->email);
+	auth_tok_free(u->tok);
+	if (u->aside)
+		held_clear(&u->aside->held);
+	free(u->aside);
 	free(u);
 	sock->user = NULL;
 }

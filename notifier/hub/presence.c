@@ -98,10 +98,10 @@ pres_room_counts(const char *room)
 static void
 pres_member(const auth_user *u, buf *b)
 {
-	size_t		elen = strlen(u->email);
+	size_t		elen = strlen(auth_email(u));
 
 	buf_printf(b, "%lld|%s:%llu|%s|%.*s", u->since_ms, pres_instance, (unsigned long long) u->ref,
-			   u->user, (int) (elen > PRES_EMAIL_MAX ? PRES_EMAIL_MAX : elen), u->email);
+			   u->user, (int) (elen > PRES_EMAIL_MAX ? PRES_EMAIL_MAX : elen), auth_email(u));
 }
 
 /*---- the Redis connection ----*/
@@ -515,7 +515,7 @@ pres_answer_local(pres_list_req *q)
 
 		if (u == NULL || !u->pres_listed)
 			continue;
-		e[n++] = (pres_entry) {u->user, u->email, strlen(u->email), u->since_ms};
+		e[n++] = (pres_entry) {u->user, auth_email(u), strlen(auth_email(u)), u->since_ms};
 	}
 	pres_answer(q, e, e ? n : 0);
 	free(e);
