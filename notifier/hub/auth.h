@@ -67,8 +67,8 @@ typedef struct auth_user
 	int64_t		exp;			/* the token's exp, Unix seconds (lifecycle.c) */
 	int64_t		skip_upto;		/* events at or below this pos were sent by the recovery */
 	auth_aside *aside;			/* recovering or expired only; else NULL */
-	char		user[37];		/* lowercase UUIDs */
-	char		tenant[37];
+	const char *tenant;			/* lowercase UUID, shared by the tenant's sockets (auth.c) */
+	char		user[37];		/* lowercase UUID */
 	char		pid[AUTH_PID_LEN + 1];	/* this session's recovery id; "" until accepted */
 	bool		pending;		/* CONNECT waits for the database's confirmation */
 	bool		pres_listed;	/* on presence.c's list */
