@@ -521,7 +521,7 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	u->sock = sock;
 	u->pending = true;
 	/* the role claim is not kept: nothing in the notifier reads it, the database re-reads the token */
-	if ((u->tok = auth_tok_new(tok, (size_t) len, claims.email)) == NULL ||
+	if ((u->tok = auth_tok_new(tok, (size_t) len, claims.email, claims.user, claims.tenant)) == NULL ||
 		(u->tenant = auth_tenant_get(claims.tenant)) == NULL || auth_ref_add(u) < 0)
 		goto oom;
 	memcpy(u->user, claims.user, sizeof(u->user));

@@ -8,6 +8,12 @@
  * form: a 339-byte token was a 352-byte allocation per socket, plus 32 each
  * for role and email; decoded bytes with a shared header take ~250 with the
  * email. Re-encoding costs ~1 µs per rpc call, next to a database round trip.
+ *
+ * The payload also names the socket's user and tenant (sub, tenantId) as
+ * UUID text the socket keeps anyway: the first occurrence of each is stored
+ * as one byte, AUTH_TOK_USER or AUTH_TOK_TENANT (72 bytes less). A verified
+ * payload is JSON, which has no such control bytes; a payload that does is
+ * kept as text, so expanding them gives back exactly the bytes there were.
  */
 #include "hub/auth_tok.h"
 
@@ -26,6 +32,9 @@
  * list (searched linearly) stays short whatever the tokens are.
  */
 #define AUTH_TOK_MAX_HDRS 64
+#define AUTH_TOK_USER '\001'
+#define AUTH_TOK_TENANT '\002'
+#define AUTH_TOK_ID_LEN 36
 
 typedef struct auth_tok_hdr
 {
@@ -38,7 +47,7 @@ typedef struct auth_tok_hdr
 struct auth_tok
 {
 	auth_tok_hdr *hdr;			/* NULL: the token is kept as text */
-	uint16_t	plen;			/* decoded payload bytes; text form: the text's length */
+	uint16_t	plen;			/* stored payload bytes; text form: the text's length */
 	uint16_t	slen;			/* decoded signature bytes */
 	uint8_t		data[];			/* payload, signature (or the text and a NUL), then the email and a NUL */
 };
@@ -98,6 +107,40 @@ auth_tok_decode(const char *part, size_t len, uint8_t *out, size_t *outlen)
 	return rc_b64url_encode(out, *outlen, again) == len && memcmp(again, part, len) == 0;
 }
 
+/*
+ * Copy payload p[0..len) into out with the first occurrence of user and of
+ * tenant each replaced by its marker byte; returns the length, or 0 when p
+ * has a marker byte of its own (then it cannot be stored so)
+ */
+static size_t
+auth_tok_squeeze(const uint8_t *p, size_t len, const char *user, const char *tenant, uint8_t *out)
+{
+	bool		u_done = false,
+				t_done = false;
+	size_t		n = 0;
+
+	if (memchr(p, AUTH_TOK_USER, len) || memchr(p, AUTH_TOK_TENANT, len))
+		return 0;
+	for (size_t i = 0; i < len;)
+	{
+		if (!u_done && len - i >= AUTH_TOK_ID_LEN && memcmp(p + i, user, AUTH_TOK_ID_LEN) == 0)
+		{
+			out[n++] = AUTH_TOK_USER;
+			i += AUTH_TOK_ID_LEN;
+			u_done = true;
+		}
+		else if (!t_done && len - i >= AUTH_TOK_ID_LEN && memcmp(p + i, tenant, AUTH_TOK_ID_LEN) == 0)
+		{
+			out[n++] = AUTH_TOK_TENANT;
+			i += AUTH_TOK_ID_LEN;
+			t_done = true;
+		}
+		else
+			out[n++] = p[i++];
+	}
+	return n;
+}
+
 /* The text form: the token and the email, each NUL-terminated */
 static auth_tok *
 auth_tok_new_text(const char *token, size_t len, const char *email, size_t elen)
@@ -116,14 +159,16 @@ auth_tok_new_text(const char *token, size_t len, const char *email, size_t elen)
 }
 
 auth_tok *
-auth_tok_new(const char *token, size_t len, const char *email)
+auth_tok_new(const char *token, size_t len, const char *email, const char *user, const char *tenant)
 {
 	static uint8_t raw[RC_B64URL_DECODED_MAX(RC_JWT_MAX_TOKEN) + 4];	/* three parts, each rounded up */
+	static uint8_t pay[RC_B64URL_DECODED_MAX(RC_JWT_MAX_TOKEN)];	/* the squeezed payload */
 	const char *d1,
 			   *d2;
 	size_t		hlen,
 				plen,
 				slen,
+				squeezed = 0,
 				elen = strlen(email);
 	auth_tok_hdr *h = NULL;
 	auth_tok   *t;
@@ -137,26 +182,31 @@ auth_tok_new(const char *token, size_t len, const char *email)
 		!auth_tok_decode(token, (size_t) (d1 - token), raw, &hlen) ||
 		!auth_tok_decode(d1 + 1, (size_t) (d2 - d1 - 1), raw + hlen, &plen) ||
 		!auth_tok_decode(d2 + 1, len - (size_t) (d2 + 1 - token), raw + hlen + plen, &slen) ||
+		(squeezed = auth_tok_squeeze(raw + hlen, plen, user, tenant, pay)) == 0 ||
 		(h = auth_tok_hdr_get(raw, hlen)) == NULL)
 		t = auth_tok_new_text(token, len, email, elen);
-	else if ((t = malloc(sizeof(*t) + plen + slen + elen + 1)) == NULL)
+	else if ((t = malloc(sizeof(*t) + squeezed + slen + elen + 1)) == NULL)
 		auth_tok_hdr_put(h);
 	else
 	{
 		t->hdr = h;
-		t->plen = (uint16_t) plen;
+		t->plen = (uint16_t) squeezed;
 		t->slen = (uint16_t) slen;
-		memcpy(t->data, raw + hlen, plen + slen);
-		memcpy(t->data + plen + slen, email, elen + 1);
+		memcpy(t->data, pay, squeezed);
+		memcpy(t->data + squeezed, raw + hlen + plen, slen);
+		memcpy(t->data + squeezed + slen, email, elen + 1);
 	}
 	memset(raw, 0, sizeof(raw));	/* no copy of a token outlives its owner's */
+	memset(pay, 0, squeezed);
 	return t;
 }
 
 size_t
-auth_tok_text(const auth_tok *t, char *out, size_t cap)
+auth_tok_text(const auth_tok *t, const char *user, const char *tenant, char *out, size_t cap)
 {
-	size_t		n;
+	static uint8_t pay[RC_B64URL_DECODED_MAX(RC_JWT_MAX_TOKEN)];
+	size_t		n,
+				plen = 0;
 
 	if (t->hdr == NULL)
 	{
@@ -165,18 +215,29 @@ auth_tok_text(const auth_tok *t, char *out, size_t cap)
 		out[n] = '\0';
 		return n;
 	}
-	if (RC_B64URL_ENCODED_LEN((size_t) t->hdr->len) + RC_B64URL_ENCODED_LEN((size_t) t->plen) +
+	/* the payload with its markers expanded (at most two, each back to 36 bytes) */
+	for (size_t i = 0; i < t->plen && plen + AUTH_TOK_ID_LEN <= sizeof(pay); i++)
+		if (t->data[i] == AUTH_TOK_USER || t->data[i] == AUTH_TOK_TENANT)
+		{
+			memcpy(pay + plen, t->data[i] == AUTH_TOK_USER ? user : tenant, AUTH_TOK_ID_LEN);
+			plen += AUTH_TOK_ID_LEN;
+		}
+		else
+			pay[plen++] = t->data[i];
+	if (RC_B64URL_ENCODED_LEN((size_t) t->hdr->len) + RC_B64URL_ENCODED_LEN(plen) +
 		RC_B64URL_ENCODED_LEN((size_t) t->slen) + 3 > cap)
 	{
 		out[0] = '\0';			/* not reached: the text was at most RC_JWT_MAX_TOKEN */
+		memset(pay, 0, plen);
 		return 0;
 	}
 	n = rc_b64url_encode(t->hdr->bytes, t->hdr->len, out);
 	out[n++] = '.';
-	n += rc_b64url_encode(t->data, t->plen, out + n);
+	n += rc_b64url_encode(pay, plen, out + n);
 	out[n++] = '.';
 	n += rc_b64url_encode(t->data + t->plen, t->slen, out + n);
 	out[n] = '\0';
+	memset(pay, 0, plen);
 	return n;
 }
 

@@ -4,7 +4,8 @@
  * and auth:refresh check: SPEC §5), stored compactly: the three base64url
  * parts decoded to their bytes (3/4 of the text), the header shared between
  * tokens that have the same one (one per signing key in practice), and the
- * email claim (presence) in the same allocation. auth_tok_text gives back
+ * email claim (presence) in the same allocation, the user and tenant ids in
+ * the payload by reference. auth_tok_text gives back
  * the exact text: a token whose base64url is not canonical (text that does
  * not come back the same from its bytes) is kept as text. No I/O.
  */
@@ -17,16 +18,20 @@ typedef struct auth_tok auth_tok;
 
 /*
  * A copy of token[0..len) (a token auth_verify accepted: three parts) and
- * of email (NUL-terminated, "" when none). NULL when out of memory or len is
- * over RC_JWT_MAX_TOKEN.
+ * of email (NUL-terminated, "" when none). user and tenant are the socket's
+ * ids (36 characters each, the claims' normalized text): the payload stores
+ * them by reference, so auth_tok_text must be given the same two. NULL when
+ * out of memory or len is over RC_JWT_MAX_TOKEN.
  */
-auth_tok   *auth_tok_new(const char *token, size_t len, const char *email);
+auth_tok   *auth_tok_new(const char *token, size_t len, const char *email, const char *user,
+						 const char *tenant);
 
 /*
  * The token's text into out (cap bytes, at least RC_JWT_MAX_TOKEN + 1),
- * NUL-terminated; returns its length. The caller wipes out when done.
+ * NUL-terminated; returns its length. user and tenant as given to
+ * auth_tok_new. The caller wipes out when done.
  */
-size_t		auth_tok_text(const auth_tok *t, char *out, size_t cap);
+size_t		auth_tok_text(const auth_tok *t, const char *user, const char *tenant, char *out, size_t cap);
 
 /* The email claim kept with the token ("" when the token had none) */
 const char *auth_tok_email(const auth_tok *t);

@@ -231,7 +231,7 @@ life_refresh_confirmed(sio_socket *sock, int64_t ack, const char *token)
 		life_refresh_refused(sock, ack, code ? code : "UNAUTHORIZED", "the new token is not valid");
 		return;
 	}
-	if ((copy = auth_tok_new(token, strlen(token), auth_email(u))) == NULL)
+	if ((copy = auth_tok_new(token, strlen(token), auth_email(u), u->user, u->tenant)) == NULL)
 	{
 		life_refresh_refused(sock, ack, "INTERNAL_ERROR", "out of memory");
 		return;

@@ -102,7 +102,7 @@ rpc_submit(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *method,
 		args = a.p;
 		args_len = a.len;
 	}
-	tlen = auth_tok_text(u->tok, token, sizeof(token));
+	tlen = auth_tok_text(u->tok, u->user, u->tenant, token, sizeof(token));
 	r = rpcq_new(kind, u->ref, ack, method, args, args_len, token);
 	memset(token, 0, tlen);
 	buf_free(&a);
