@@ -62,8 +62,6 @@ typedef struct auth_user
 	double		rl_tokens;		/* --rate token bucket (rpc_client.c) */
 	uint64_t	rl_ms;			/* its last refill, uv_now; 0: full */
 	long long	since_ms;		/* presence (presence.c): online since, Unix ms */
-	struct auth_user *pres_prev;	/* presence.c's list of confirmed sockets */
-	struct auth_user *pres_next;
 	int64_t		exp;			/* the token's exp, Unix seconds (lifecycle.c) */
 	int64_t		skip_upto;		/* events at or below this pos were sent by the recovery */
 	auth_aside *aside;			/* recovering or expired only; else NULL */
@@ -71,7 +69,7 @@ typedef struct auth_user
 	char		user[37];		/* lowercase UUID */
 	char		pid[AUTH_PID_LEN + 1];	/* this session's recovery id; "" until accepted */
 	bool		pending;		/* CONNECT waits for the database's confirmation */
-	bool		pres_listed;	/* on presence.c's list */
+	bool		pres_listed;	/* confirmed: presence.c writes its entries */
 	uint8_t		life;			/* auth_life */
 	bool		recovering;		/* roomcast.recover in flight: its tenant's live events are held */
 	bool		gate;			/* deliver.c asks recov_gate: expired, or skip_upto set */

@@ -23,17 +23,23 @@
 #include "base/metrics.h"
 #include "codec/sio_codec.h"
 
-struct sio_client
+/* A binary packet waiting for its attachments: allocated only then (memory per idle client) */
+typedef struct sio_binary
 {
-	eio_session *eio;
-	sio_socket *sockets;
-	char	   *pending;		/* binary packet waiting for attachments */
+	char	   *pending;		/* the packet */
 	size_t		pending_len;
 	uint32_t	att_expected;
 	uint32_t	att_count;
 	size_t		att_bytes;
 	char	  **att;			/* attachments received so far */
 	size_t	   *att_len;
+} sio_binary;
+
+struct sio_client
+{
+	eio_session *eio;
+	sio_socket *sockets;
+	sio_binary *bin;			/* NULL unless attachments are awaited */
 };
 
 static const notifier_opts *sio_opts;
@@ -113,16 +119,17 @@ send_packet(sio_client *cl, sio_type type, const char *nsp, int64_t id, uint32_t
 static void
 drop_pending(sio_client *cl)
 {
-	for (uint32_t i = 0; i < cl->att_count; i++)
-		free(cl->att[i]);
-	free(cl->att);
-	free(cl->att_len);
-	free(cl->pending);
-	cl->att = NULL;
-	cl->att_len = NULL;
-	cl->pending = NULL;
-	cl->att_expected = cl->att_count = 0;
-	cl->att_bytes = 0;
+	sio_binary *b = cl->bin;
+
+	if (b == NULL)
+		return;
+	for (uint32_t i = 0; i < b->att_count; i++)
+		free(b->att[i]);
+	free(b->att);
+	free(b->att_len);
+	free(b->pending);
+	free(b);
+	cl->bin = NULL;
 }
 
 void
@@ -432,38 +439,40 @@ sio_on_message(eio_session *s, bool binary, const char *data, size_t len)
 		return;
 	if (binary)
 	{
-		if (cl->pending == NULL)
+		sio_binary *b = cl->bin;
+
+		if (b == NULL)
 		{
 			log_debug("client %s: binary data without a binary packet", s->sid);
 			metrics_g.drops[DROP_MALFORMED]++;
 			eio_close(s, "parse error", 1000);
 			return;
 		}
-		if (cl->att_bytes + len > sio_opts->max_payload)
+		if (b->att_bytes + len > sio_opts->max_payload)
 		{
 			metrics_g.drops[DROP_TOO_BIG]++;
 			eio_close(s, "attachments over max-payload", 1009);
 			return;
 		}
-		cl->att[cl->att_count] = malloc(len ? len : 1);
-		if (cl->att[cl->att_count] == NULL)
+		b->att[b->att_count] = malloc(len ? len : 1);
+		if (b->att[b->att_count] == NULL)
 		{
 			eio_close(s, "out of memory", 1011);
 			return;
 		}
-		memcpy(cl->att[cl->att_count], data, len);
-		cl->att_len[cl->att_count++] = len;
-		cl->att_bytes += len;
-		if (cl->att_count < cl->att_expected)
+		memcpy(b->att[b->att_count], data, len);
+		b->att_len[b->att_count++] = len;
+		b->att_bytes += len;
+		if (b->att_count < b->att_expected)
 			return;
 		/* complete: re-decode the held packet (it still points into pending) */
-		sio_decode(cl->pending, cl->pending_len, &p);
-		dispatch(cl, &p, cl->att, cl->att_len);
+		sio_decode(b->pending, b->pending_len, &p);
+		dispatch(cl, &p, b->att, b->att_len);
 		if (s->app == cl)
 			drop_pending(cl);
 		return;
 	}
-	if (cl->pending)
+	if (cl->bin)
 	{
 		/* a text packet while attachments are awaited: the reference errors */
 		metrics_g.drops[DROP_MALFORMED]++;
@@ -480,17 +489,18 @@ sio_on_message(eio_session *s, bool binary, const char *data, size_t len)
 	}
 	if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0)
 	{
-		cl->pending = malloc(len);
-		cl->att = calloc(p.attachments, sizeof(char *));
-		cl->att_len = calloc(p.attachments, sizeof(size_t));
-		if (cl->pending == NULL || cl->att == NULL || cl->att_len == NULL)
+		sio_binary *b = cl->bin = calloc(1, sizeof(*b));
+
+		if (b == NULL || (b->pending = malloc(len)) == NULL ||
+			(b->att = calloc(p.attachments, sizeof(char *))) == NULL ||
+			(b->att_len = calloc(p.attachments, sizeof(size_t))) == NULL)
 		{
-			eio_close(s, "out of memory", 1011);
+			eio_close(s, "out of memory", 1011);	/* sio_on_close frees what was allocated */
 			return;
 		}
-		memcpy(cl->pending, data, len);
-		cl->pending_len = len;
-		cl->att_expected = p.attachments;
+		memcpy(b->pending, data, len);
+		b->pending_len = len;
+		b->att_expected = p.attachments;
 		return;
 	}
 	dispatch(cl, &p, NULL, NULL);
