@@ -10,8 +10,9 @@
  * email. Re-encoding costs ~1 µs per rpc call, next to a database round trip.
  *
  * The payload also names the socket's user and tenant (sub, tenantId) as
- * UUID text the socket keeps anyway: the first occurrence of each is stored
- * as one byte, AUTH_TOK_USER or AUTH_TOK_TENANT (72 bytes less). A verified
+ * UUID text the socket keeps anyway, and the email kept beside it: the first
+ * occurrence of each is stored as one byte, AUTH_TOK_USER, AUTH_TOK_TENANT or
+ * AUTH_TOK_EMAIL (72 bytes and the email's length less). A verified
  * payload is JSON, which has no such control bytes; a payload that does is
  * kept as text, so expanding them gives back exactly the bytes there were.
  */
@@ -34,6 +35,7 @@
 #define AUTH_TOK_MAX_HDRS 64
 #define AUTH_TOK_USER '\001'
 #define AUTH_TOK_TENANT '\002'
+#define AUTH_TOK_EMAIL '\003'
 #define AUTH_TOK_ID_LEN 36
 
 typedef struct auth_tok_hdr
@@ -108,22 +110,31 @@ auth_tok_decode(const char *part, size_t len, uint8_t *out, size_t *outlen)
 }
 
 /*
- * Copy payload p[0..len) into out with the first occurrence of user and of
- * tenant each replaced by its marker byte; returns the length, or 0 when p
- * has a marker byte of its own (then it cannot be stored so)
+ * Copy payload p[0..len) into out with the first occurrence of user, of
+ * tenant and of email (elen bytes; not when shorter than 2) each replaced by
+ * its marker byte; returns the length, or 0 when p has a marker byte of its
+ * own (then it cannot be stored so)
  */
 static size_t
-auth_tok_squeeze(const uint8_t *p, size_t len, const char *user, const char *tenant, uint8_t *out)
+auth_tok_squeeze(const uint8_t *p, size_t len, const char *user, const char *tenant,
+				 const char *email, size_t elen, uint8_t *out)
 {
 	bool		u_done = false,
-				t_done = false;
+				t_done = false,
+				e_done = elen < 2;
 	size_t		n = 0;
 
-	if (memchr(p, AUTH_TOK_USER, len) || memchr(p, AUTH_TOK_TENANT, len))
+	if (memchr(p, AUTH_TOK_USER, len) || memchr(p, AUTH_TOK_TENANT, len) || memchr(p, AUTH_TOK_EMAIL, len))
 		return 0;
 	for (size_t i = 0; i < len;)
 	{
-		if (!u_done && len - i >= AUTH_TOK_ID_LEN && memcmp(p + i, user, AUTH_TOK_ID_LEN) == 0)
+		if (!e_done && len - i >= elen && memcmp(p + i, email, elen) == 0)
+		{
+			out[n++] = AUTH_TOK_EMAIL;
+			i += elen;
+			e_done = true;
+		}
+		else if (!u_done && len - i >= AUTH_TOK_ID_LEN && memcmp(p + i, user, AUTH_TOK_ID_LEN) == 0)
 		{
 			out[n++] = AUTH_TOK_USER;
 			i += AUTH_TOK_ID_LEN;
@@ -182,7 +193,7 @@ auth_tok_new(const char *token, size_t len, const char *email, const char *user,
 		!auth_tok_decode(token, (size_t) (d1 - token), raw, &hlen) ||
 		!auth_tok_decode(d1 + 1, (size_t) (d2 - d1 - 1), raw + hlen, &plen) ||
 		!auth_tok_decode(d2 + 1, len - (size_t) (d2 + 1 - token), raw + hlen + plen, &slen) ||
-		(squeezed = auth_tok_squeeze(raw + hlen, plen, user, tenant, pay)) == 0 ||
+		(squeezed = auth_tok_squeeze(raw + hlen, plen, user, tenant, email, elen, pay)) == 0 ||
 		(h = auth_tok_hdr_get(raw, hlen)) == NULL)
 		t = auth_tok_new_text(token, len, email, elen);
 	else if ((t = malloc(sizeof(*t) + squeezed + slen + elen + 1)) == NULL)
@@ -207,6 +218,8 @@ auth_tok_text(const auth_tok *t, const char *user, const char *tenant, char *out
 	static uint8_t pay[RC_B64URL_DECODED_MAX(RC_JWT_MAX_TOKEN)];
 	size_t		n,
 				plen = 0;
+	const char *email = auth_tok_email(t);
+	size_t		elen = strlen(email);
 
 	if (t->hdr == NULL)
 	{
@@ -215,12 +228,17 @@ auth_tok_text(const auth_tok *t, const char *user, const char *tenant, char *out
 		out[n] = '\0';
 		return n;
 	}
-	/* the payload with its markers expanded (at most two, each back to 36 bytes) */
-	for (size_t i = 0; i < t->plen && plen + AUTH_TOK_ID_LEN <= sizeof(pay); i++)
+	/* the payload with its markers expanded: back to the decoded payload's length, bounded by pay */
+	for (size_t i = 0; i < t->plen && plen + AUTH_TOK_ID_LEN + elen <= sizeof(pay); i++)
 		if (t->data[i] == AUTH_TOK_USER || t->data[i] == AUTH_TOK_TENANT)
 		{
 			memcpy(pay + plen, t->data[i] == AUTH_TOK_USER ? user : tenant, AUTH_TOK_ID_LEN);
 			plen += AUTH_TOK_ID_LEN;
+		}
+		else if (t->data[i] == AUTH_TOK_EMAIL)
+		{
+			memcpy(pay + plen, email, elen);
+			plen += elen;
 		}
 		else
 			pay[plen++] = t->data[i];
