@@ -4,10 +4,11 @@
  * Why keep the token at all: roomcast.rpc, roomcast.recover and the refresh
  * check take the token and verify it again in the database, so a stolen or
  * forged notifier request can never act as a user it has no token of; the
- * notifier is not trusted to assert identity (docs/security.md). Why this
- * form: a 339-byte token was a 352-byte allocation per socket, plus 32 each
- * for role and email; decoded bytes with a shared header take ~250 with the
- * email. Re-encoding costs ~1 µs per rpc call, next to a database round trip.
+ * notifier is not trusted to assert identity (docs/notifier.md, memory per
+ * socket). Why this form: a 339-byte token was a 352-byte allocation per
+ * socket, plus 32 each for role and email; stored as below it is one
+ * 176-byte allocation with the email. Re-encoding costs ~1 µs per rpc call,
+ * next to a database round trip.
  *
  * The payload also names the socket's user and tenant (sub, tenantId) as
  * UUID text the socket keeps anyway, and the email kept beside it: the first
