@@ -310,6 +310,135 @@ auth_socket_by_ref(uint64_t ref)
 	return NULL;
 }
 
+/*---- what a socket keeps ----*/
+
+/*
+ * Tenant ids, one copy per tenant with sockets here (a chained hash on the
+ * text, doubling when it holds more entries than buckets): every socket of
+ * a tenant points to the same 37 bytes instead of carrying its own.
+ */
+typedef struct auth_tenant
+{
+	struct auth_tenant *next;
+	uint32_t	refs;
+	uint32_t	hash;
+	char		id[37];
+} auth_tenant;
+
+static auth_tenant **auth_tenants;
+static size_t auth_tenants_size,
+			auth_tenants_count;
+
+static uint32_t
+auth_tenant_hash(const char *id)
+{
+	uint32_t	h = 2166136261u;
+
+	for (int i = 0; i < 36; i++)
+		h = (h ^ (uint8_t) id[i]) * 16777619u;
+	return h;
+}
+
+/* The shared copy of tenant id (36 characters), with one more reference; NULL when out of memory */
+static const char *
+auth_tenant_get(const char *id)
+{
+	uint32_t	h = auth_tenant_hash(id);
+	auth_tenant *t;
+
+	if (auth_tenants_size)
+		for (t = auth_tenants[h & (auth_tenants_size - 1)]; t; t = t->next)
+			if (t->hash == h && memcmp(t->id, id, 36) == 0)
+			{
+				t->refs++;
+				return t->id;
+			}
+	if (auth_tenants_count >= auth_tenants_size)
+	{
+		size_t		size = auth_tenants_size ? 2 * auth_tenants_size : 64;
+		auth_tenant **nt = calloc(size, sizeof(*nt));
+
+		if (nt == NULL)
+			return NULL;
+		for (size_t i = 0; i < auth_tenants_size; i++)
+			for (auth_tenant *e = auth_tenants[i], *next; e; e = next)
+			{
+				next = e->next;
+				e->next = nt[e->hash & (size - 1)];
+				nt[e->hash & (size - 1)] = e;
+			}
+		free(auth_tenants);
+		auth_tenants = nt;
+		auth_tenants_size = size;
+	}
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return NULL;
+	t->refs = 1;
+	t->hash = h;
+	memcpy(t->id, id, 36);
+	t->id[36] = '\0';
+	t->next = auth_tenants[h & (auth_tenants_size - 1)];
+	auth_tenants[h & (auth_tenants_size - 1)] = t;
+	auth_tenants_count++;
+	return t->id;
+}
+
+/* Drop one reference to the shared tenant id (from auth_tenant_get; NULL is fine) */
+static void
+auth_tenant_put(const char *id)
+{
+	uint32_t	h;
+
+	if (id == NULL)
+		return;
+	h = auth_tenant_hash(id);
+	for (auth_tenant **pp = &auth_tenants[h & (auth_tenants_size - 1)]; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id)
+		{
+			auth_tenant *t = *pp;
+
+			if (--t->refs == 0)
+			{
+				*pp = t->next;
+				auth_tenants_count--;
+				free(t);
+			}
+			return;
+		}
+}
+
+auth_aside *
+auth_aside_get(auth_user *u)
+{
+	if (u->aside == NULL)
+		u->aside = calloc(1, sizeof(*u->aside));
+	return u->aside;
+}
+
+void
+auth_aside_done(auth_user *u)
+{
+	if (u->aside == NULL)
+		return;
+	held_clear(&u->aside->held);
+	if (u->recovering || u->life == AUTH_LIFE_EXPIRED)
+		return;
+	free(u->aside);
+	u->aside = NULL;
+}
+
+bool
+auth_held_over(const auth_user *u)
+{
+	return u->aside && u->aside->held.over;
+}
+
+const char *
+auth_email(const auth_user *u)
+{
+	return u->tok ? auth_tok_email(u->tok) : "";
+}
+
 /*---- CONNECT ----*/
 
 /* CONNECT_ERROR with message Unauthorized (or the limit's) and data.code */
@@ -391,11 +520,11 @@ auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
 	sock->user = u;
 	u->sock = sock;
 	u->pending = true;
-	if ((u->role = strdup(claims.role)) == NULL || (u->email = strdup(claims.email)) == NULL ||
-		(u->token = strndup(tok, (size_t) len)) == NULL || auth_ref_add(u) < 0)
+	/* the role claim is not kept: nothing in the notifier reads it, the database re-reads the token */
+	if ((u->tok = auth_tok_new(tok, (size_t) len, claims.email, claims.user, claims.tenant)) == NULL ||
+		(u->tenant = auth_tenant_get(claims.tenant)) == NULL || auth_ref_add(u) < 0)
 		goto oom;
 	memcpy(u->user, claims.user, sizeof(u->user));
-	memcpy(u->tenant, claims.tenant, sizeof(u->tenant));
 	u->exp = claims.has_exp ? claims.exp : 0;
 	/* {pid, offset} of a session this user had: roomcast.recover also confirms the user */
 	if (recov_begin(u, auth, auth_len))
@@ -470,11 +599,11 @@ auth_on_socket_gone(sio_socket *sock)
 	auth_ref_del(u);
 	recov_forget(u);
 	room_leave_all(&u->rooms);
-	if (u->token)
-		memset(u->token, 0, strlen(u->token));
-	free(u->token);
-	free(u->role);
-	free(u->email);
+	auth_tok_free(u->tok);
+	auth_tenant_put(u->tenant);
+	if (u->aside)
+		held_clear(&u->aside->held);
+	free(u->aside);
 	free(u);
 	sock->user = NULL;
 }

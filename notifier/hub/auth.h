@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rc_jwt.h"
+#include "hub/auth_tok.h"
 #include "hub/db.h"
 #include "hub/held.h"
 #include "hub/room_map.h"
@@ -32,40 +33,63 @@ typedef enum auth_life
 	AUTH_LIFE_EXPIRED			/* auth:expired sent: events are held until refresh or grace end */
 } auth_life;
 
-/* What an authenticated socket carries (sio_socket.user); owned by auth.c */
+/*
+ * What a socket needs only while it recovers (recovery.c) or while its token
+ * has expired (lifecycle.c): allocated then (auth_aside_get), freed when
+ * neither holds any more (auth_aside_done), so an idle socket does not carry
+ * it (docs/notifier.md, memory per socket).
+ */
+typedef struct auth_aside
+{
+	held_queue	held;			/* events held back, in order */
+	int64_t		offset;			/* recovering: the client's offset (its pos) */
+	int64_t		grace_end;		/* expired: disconnect at this Unix time */
+	struct auth_user *rec_next; /* recovery.c's list of recovering sockets */
+	char		offset_shard[DB_SHARD_ID_MAX + 1];	/* with several --db: the shard the offset names */
+} auth_aside;
+
+/*
+ * What an authenticated socket carries (sio_socket.user); owned by auth.c.
+ * Fields ordered by size: no padding holes (the struct is one per socket).
+ */
 typedef struct auth_user
 {
 	room_member *rooms;			/* this socket's memberships (room_map.h) */
-	char		user[37];		/* lowercase UUIDs */
-	char		tenant[37];
-	char	   *role;			/* "" when the token has none */
-	char	   *email;
-	char	   *token;			/* for roomcast.rpc (rpc_client.c) */
+	auth_tok   *tok;			/* the token (for roomcast.rpc: rpc_client.c) and the email claim */
 	uint64_t	ref;			/* this socket's reference (auth_socket_by_ref) */
 	struct auth_user *ref_next; /* the reference table's chain */
 	sio_socket *sock;
-	bool		pending;		/* CONNECT waits for the database's confirmation */
 	double		rl_tokens;		/* --rate token bucket (rpc_client.c) */
 	uint64_t	rl_ms;			/* its last refill, uv_now; 0: full */
 	long long	since_ms;		/* presence (presence.c): online since, Unix ms */
-	struct auth_user *pres_prev;	/* presence.c's list of confirmed sockets */
-	struct auth_user *pres_next;
-	bool		pres_listed;	/* on that list */
-
-	/* connection state recovery (recovery.c) and the token's lifecycle (lifecycle.c) */
+	int64_t		exp;			/* the token's exp, Unix seconds (lifecycle.c) */
+	int64_t		skip_upto;		/* events at or below this pos were sent by the recovery */
+	auth_aside *aside;			/* recovering or expired only; else NULL */
+	const char *tenant;			/* lowercase UUID, shared by the tenant's sockets (auth.c) */
+	char		user[37];		/* lowercase UUID */
 	char		pid[AUTH_PID_LEN + 1];	/* this session's recovery id; "" until accepted */
-	int64_t		exp;			/* the token's exp, Unix seconds */
+	bool		pending;		/* CONNECT waits for the database's confirmation */
+	bool		pres_listed;	/* confirmed: presence.c writes its entries */
 	uint8_t		life;			/* auth_life */
 	bool		recovering;		/* roomcast.recover in flight: its tenant's live events are held */
 	bool		gate;			/* deliver.c asks recov_gate: expired, or skip_upto set */
 	bool		refreshing;		/* an auth:refresh is being checked by the database */
-	int64_t		offset;			/* recovering: the client's offset (its pos) */
-	char		offset_shard[DB_SHARD_ID_MAX + 1];	/* with several --db: the shard the offset names */
-	int64_t		skip_upto;		/* events at or below this pos were sent by the recovery */
-	int64_t		grace_end;		/* expired: disconnect at this Unix time */
-	held_queue	held;
-	struct auth_user *rec_next; /* recovery.c's list of recovering sockets */
 } auth_user;
+
+/* u's aside, allocated when missing; NULL when out of memory */
+auth_aside *auth_aside_get(auth_user *u);
+
+/*
+ * Clear u's held events and free its aside unless it still recovers or its
+ * token is expired (then only the held events are cleared)
+ */
+void		auth_aside_done(auth_user *u);
+
+/* True when events held for u went past the bound (something was dropped) */
+bool		auth_held_over(const auth_user *u);
+
+/* u's email claim ("" when its token had none) */
+const char *auth_email(const auth_user *u);
 
 /* One signing key as read from roomcast.signing_keys */
 typedef struct auth_key

@@ -4,7 +4,7 @@
  * A refreshed token must name the same user and tenant: otherwise one
  * socket could change identity while keeping rooms authorized for another
  * user. A refused token is never adopted: the new token travels in the
- * database request and replaces u->token only in life_refresh_confirmed.
+ * database request and replaces u->tok only in life_refresh_confirmed.
  */
 #include "hub/lifecycle.h"
 
@@ -56,7 +56,7 @@ life_collect(auth_user *u, void *arg)
 	if (u->pending || u->exp == 0 || u->sock->state != SIO_S_CONNECTED)
 		return;
 	if (u->life == AUTH_LIFE_EXPIRED)
-		a = u->held.over ? LIFE_OVER : l->now >= u->grace_end ? LIFE_END : 0;
+		a = auth_held_over(u) ? LIFE_OVER : l->now >= u->aside->grace_end ? LIFE_END : 0;
 	else if (l->now >= u->exp)
 		a = LIFE_EXPIRE;
 	else if (u->life == AUTH_LIFE_LIVE && life_warning && l->now >= u->exp - life_warning)
@@ -109,12 +109,18 @@ life_sweep(uv_timer_t *t)
 				life_emit(sock, ev);
 				break;
 			case LIFE_EXPIRE:
-				/* from now on recov_gate holds its events */
+				/* from now on recov_gate holds its events, in the aside */
+				if (auth_aside_get(u) == NULL)
+				{
+					log_error("out of memory: socket of user %s closed at its token's expiry", u->user);
+					sio_close_client(sock, "out of memory");
+					break;
+				}
 				u->life = AUTH_LIFE_EXPIRED;
 				u->gate = true;
-				u->grace_end = l.now + life_grace;
+				u->aside->grace_end = l.now + life_grace;
 				snprintf(ev, sizeof(ev), "[\"auth:expired\",{\"grace\":%u,\"disconnectAt\":%lld}]",
-						 life_grace, (long long) u->grace_end * 1000);
+						 life_grace, (long long) u->aside->grace_end * 1000);
 				life_emit(sock, ev);
 				break;
 			case LIFE_END:
@@ -215,7 +221,7 @@ life_refresh_confirmed(sio_socket *sock, int64_t ack, const char *token)
 	uint64_t	ref = u->ref;
 	static rc_jwt_claims claims;
 	const char *code = auth_verify(token, strlen(token), (int64_t) time(NULL), &claims);
-	char	   *copy;
+	auth_tok   *copy;
 	char		reply[96];
 
 	u->refreshing = false;
@@ -225,14 +231,13 @@ life_refresh_confirmed(sio_socket *sock, int64_t ack, const char *token)
 		life_refresh_refused(sock, ack, code ? code : "UNAUTHORIZED", "the new token is not valid");
 		return;
 	}
-	if ((copy = strdup(token)) == NULL)
+	if ((copy = auth_tok_new(token, strlen(token), auth_email(u), u->user, u->tenant)) == NULL)
 	{
 		life_refresh_refused(sock, ack, "INTERNAL_ERROR", "out of memory");
 		return;
 	}
-	memset(u->token, 0, strlen(u->token));
-	free(u->token);
-	u->token = copy;
+	auth_tok_free(u->tok);
+	u->tok = copy;
 	u->exp = claims.has_exp ? claims.exp : 0;
 	u->life = AUTH_LIFE_LIVE;
 	snprintf(reply, sizeof(reply), "[{\"success\":true,\"expiresAt\":%lld}]", (long long) u->exp * 1000);
@@ -242,8 +247,8 @@ life_refresh_confirmed(sio_socket *sock, int64_t ack, const char *token)
 		return;
 	/* what arrived while it was expired, in order, before anything live */
 	log_info("socket of user %s refreshed its token", u->user);
-	if (recov_flush(sock) && u->held.over)
+	if (recov_flush(sock) && auth_held_over(u))
 		sio_close_client(sock, "held events over --max-buffered");	/* frees sock */
 	else
-		held_clear(&u->held);
+		auth_aside_done(u);		/* live again: the aside goes (unless a recovery runs) */
 }

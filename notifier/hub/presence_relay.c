@@ -67,10 +67,10 @@ static void rel_connect(void);
 void
 presence_relay_message(const auth_user *u, char ev, const char *instance, buf *msg)
 {
-	size_t		elen = strlen(u->email);
+	size_t		elen = strlen(auth_email(u));
 
 	buf_printf(msg, "%c|%s|%s|%s|%.*s", ev, instance, sio_nsp_name(u->sock), u->user,
-			   (int) (elen > PRES_RELAY_EMAIL_MAX ? PRES_RELAY_EMAIL_MAX : elen), u->email);
+			   (int) (elen > PRES_RELAY_EMAIL_MAX ? PRES_RELAY_EMAIL_MAX : elen), auth_email(u));
 }
 
 /* Try again later: 1, 2, 4 … 30 s */

@@ -50,6 +50,8 @@ recov_begin(auth_user *u, const char *auth, size_t auth_len)
 				ov;
 	long		n;
 	int64_t		offset = 0;
+	char		shard[DB_SHARD_ID_MAX + 1] = "";
+	auth_aside *x;
 
 	if (auth == NULL || auth_len == 0 ||
 		rc_json_parse(auth, auth_len, toks, 64, 0) < 1 || toks[0].type != RC_JSON_OBJECT ||
@@ -65,7 +67,6 @@ recov_begin(auth_user *u, const char *auth, size_t auth_len)
 	if ((ov = rc_json_object_get(auth, toks, 0, "offset")) < 0 || toks[ov].type != RC_JSON_STRING ||
 		(n = rc_json_string(auth, &toks[ov], off, sizeof(off))) < 1)
 		return false;
-	u->offset_shard[0] = '\0';
 	if (db_multi())
 	{
 		/* "SHARD:POS": an offset without a shard is of no log we can name */
@@ -73,19 +74,22 @@ recov_begin(auth_user *u, const char *auth, size_t auth_len)
 
 		if (colon == NULL || !db_shard_id_valid(off, (size_t) (colon - off)))
 			return false;
-		memcpy(u->offset_shard, off, (size_t) (colon - off));
-		u->offset_shard[colon - off] = '\0';
+		memcpy(shard, off, (size_t) (colon - off));
+		shard[colon - off] = '\0';
 		digits = colon + 1;
 	}
 	/* counted against n, not strlen: a \u0000 in the JSON string must not end the number early */
 	if (digits == off + n || strspn(digits, "0123456789") != (size_t) (off + n - digits) ||
 		(offset = strtoll(digits, NULL, 10)) <= 0)
 		return false;
+	if ((x = auth_aside_get(u)) == NULL)
+		return false;			/* out of memory: a new session */
 	memcpy(u->pid, auth + toks[pv].start, AUTH_PID_LEN);
 	u->pid[AUTH_PID_LEN] = '\0';
-	u->offset = offset;
+	memcpy(x->offset_shard, shard, sizeof(shard));
+	x->offset = offset;
 	u->recovering = true;
-	u->rec_next = recov_list;
+	x->rec_next = recov_list;
 	recov_list = u;
 	return true;
 }
@@ -96,14 +100,14 @@ recov_unlist(auth_user *u)
 {
 	if (!u->recovering)
 		return;
-	for (auth_user **pp = &recov_list; *pp; pp = &(*pp)->rec_next)
+	for (auth_user **pp = &recov_list; *pp; pp = &(*pp)->aside->rec_next)
 		if (*pp == u)
 		{
-			*pp = u->rec_next;
+			*pp = u->aside->rec_next;
 			break;
 		}
 	u->recovering = false;
-	u->rec_next = NULL;
+	u->aside->rec_next = NULL;	/* the aside stays until auth_aside_done: recov_result reads it */
 }
 
 bool
@@ -116,16 +120,17 @@ void
 recov_forget(auth_user *u)
 {
 	recov_unlist(u);
-	held_clear(&u->held);
+	if (u->aside)
+		held_clear(&u->aside->held);
 }
 
 void
 recov_capture(const char *tenant, int nsp, const char *room, size_t room_len, int64_t pos,
 			  const char *pkt, size_t len)
 {
-	for (auth_user *u = recov_list; u; u = u->rec_next)
+	for (auth_user *u = recov_list; u; u = u->aside->rec_next)
 		if (u->sock->nsp == nsp && memcmp(u->tenant, tenant, 36) == 0)
-			(void) held_push(&u->held, pos, (uint16_t) nsp, room, room_len, pkt, len, recov_max_bytes);
+			(void) held_push(&u->aside->held, pos, (uint16_t) nsp, room, room_len, pkt, len, recov_max_bytes);
 }
 
 bool
@@ -134,9 +139,9 @@ recov_gate(auth_user *u, int64_t pos, const char *room, size_t room_len, int nsp
 {
 	if (pos <= u->skip_upto)
 		return false;			/* sent by the recovery already */
-	if (u->life == AUTH_LIFE_EXPIRED)
+	if (u->life == AUTH_LIFE_EXPIRED && u->aside)	/* lifecycle.c allocated it (or closed the socket) */
 	{
-		(void) held_push(&u->held, pos, (uint16_t) nsp, room, room_len, pkt, len, recov_max_bytes);
+		(void) held_push(&u->aside->held, pos, (uint16_t) nsp, room, room_len, pkt, len, recov_max_bytes);
 		return false;
 	}
 	return true;
@@ -163,7 +168,7 @@ recov_flush(sio_socket *sock)
 	held_event *e;
 	bool		alive = true;
 
-	while ((e = held_pop(&u->held)) != NULL)
+	while (u->aside && (e = held_pop(&u->aside->held)) != NULL)
 	{
 		if (alive && e->pos > u->skip_upto && e->nsp == sock->nsp && recov_in_room(u, e->data, e->room_len))
 		{
@@ -230,7 +235,7 @@ recov_send_missed(sio_socket *sock, const char *js, const rc_json_tok *toks, int
 		buf_reset(&pkt);
 		buf_printf(&args, "[\"%.*s\",%.*s,\"%s%s%lld\"]", (int) (toks[e].end - toks[e].start), js + toks[e].start,
 				   (int) (toks[d].end - toks[d].start), js + toks[d].start,
-				   u->offset_shard, u->offset_shard[0] ? ":" : "", (long long) pos);
+				   u->aside->offset_shard, u->aside->offset_shard[0] ? ":" : "", (long long) pos);
 		if (args.p == NULL || sio_encode(&pkt, SIO_EVENT, nsp, strlen(nsp), -1, 0, args.p, args.len) < 0)
 		{
 			sent = -1;
@@ -274,19 +279,19 @@ recov_result(sio_socket *sock, const char *json, size_t len)
 		ea >= 0 && toks[ea].type == RC_JSON_ARRAY;
 	/* several shards: the answer must come from the shard whose pos the offset is */
 	if (recovered && db_multi() &&
-		(sv < 0 || toks[sv].type != RC_JSON_STRING || !rc_json_string_eq(json, &toks[sv], u->offset_shard)))
+		(sv < 0 || toks[sv].type != RC_JSON_STRING || !rc_json_string_eq(json, &toks[sv], u->aside->offset_shard)))
 	{
 		log_info("CONNECT of user %s: offset of shard %s, the tenant is on another shard now", u->user,
-				 u->offset_shard);
+				 u->aside->offset_shard);
 		recovered = false;
 	}
 	recov_unlist(u);
 	if (!recovered)
 	{
 		/* too old, too many missed, or an answer we cannot read: a new session with a new pid */
-		log_info("CONNECT of user %s: offset %s%s%lld not recoverable; a new session", u->user, u->offset_shard,
-				 u->offset_shard[0] ? ":" : "", (long long) u->offset);
-		held_clear(&u->held);
+		log_info("CONNECT of user %s: offset %s%s%lld not recoverable; a new session", u->user,
+				 u->aside->offset_shard, u->aside->offset_shard[0] ? ":" : "", (long long) u->aside->offset);
+		auth_aside_done(u);
 		u->pid[0] = '\0';
 		auth_connect_confirmed(sock);
 		free(toks);
@@ -296,8 +301,8 @@ recov_result(sio_socket *sock, const char *json, size_t len)
 	if (auth_socket_by_ref(ref) != sock)
 		goto done;
 	recov_join_rooms(sock, json, toks, ra);
-	u->skip_upto = u->offset;
-	if ((missed = recov_send_missed(sock, json, toks, ea)) >= 0 && recov_flush(sock) && u->held.over)
+	u->skip_upto = u->aside->offset;
+	if ((missed = recov_send_missed(sock, json, toks, ea)) >= 0 && recov_flush(sock) && auth_held_over(u))
 	{
 		/* live events came faster than --max-buffered holds: recover again from what it has */
 		log_warn("socket of user %s: held events over --max-buffered during recovery; closed to recover again",
@@ -305,7 +310,7 @@ recov_result(sio_socket *sock, const char *json, size_t len)
 		sio_close_client(sock, "recovery hold over --max-buffered");
 		goto done;
 	}
-	held_clear(&u->held);
+	auth_aside_done(u);
 	u->gate = true;				/* live events at or below skip_upto were sent */
 	log_info("CONNECT of user %s recovered pid %s: %ld missed events", u->user, u->pid, missed);
 done:

@@ -4,21 +4,34 @@
  * Open hashing with chains; the table doubles when it holds more rooms than
  * buckets, so lookups stay O(1) on average. A room is one allocation (the
  * struct with its name); a membership is one allocation.
+ *
+ * Memory: every authenticated socket is in its user room tenant:{t}:user:{u}
+ * (85 characters), usually alone, so such a room keeps its name as the two
+ * UUIDs' 32 bytes (an 80-byte allocation instead of 128); room_name gives
+ * the text back. Only a name that comes back exactly from those bytes is
+ * kept so (lowercase canonical UUIDs: the names rc_room_user builds).
  */
 #include "hub/room_map.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rc_uuid.h"
+
+#define ROOM_USER_LEN 85		/* "tenant:" UUID ":user:" UUID */
+#define ROOM_USER_KEY 32		/* the two UUIDs' bytes */
 
 struct room
 {
 	struct room *hnext;			/* hash chain */
 	room_member *members;		/* head of the members list */
-	size_t		size;			/* number of members */
-	uint32_t	hash;
-	uint32_t	len;
-	char		name[];			/* NUL-terminated */
+	uint32_t	size;			/* number of members */
+	uint32_t	hash;			/* of the name's text */
+	uint16_t	len;			/* the name's text length */
+	uint8_t		user_key;		/* name holds the ROOM_USER_KEY bytes of a user room's UUIDs */
+	char		name[];			/* NUL-terminated text, or those bytes */
 };
 
 static room **room_table;
@@ -34,6 +47,51 @@ room_hash(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (uint8_t) s[i]) * 16777619u;
 	return h;
+}
+
+/*
+ * True when name[0..len) is a user room in the form rc_room_user builds;
+ * then key holds its two UUIDs' bytes, which give back exactly that text.
+ */
+static bool
+room_user_key(const char *name, size_t len, uint8_t key[ROOM_USER_KEY])
+{
+	char		again[RC_UUID_TEXT_LEN + 1];
+
+	if (len != ROOM_USER_LEN || memcmp(name, "tenant:", 7) != 0 || memcmp(name + 43, ":user:", 6) != 0 ||
+		!rc_uuid_parse(name + 7, 36, true, key) || !rc_uuid_parse(name + 49, 36, true, key + 16))
+		return false;
+	rc_uuid_format(key, again);
+	if (memcmp(again, name + 7, 36) != 0)
+		return false;
+	rc_uuid_format(key + 16, again);
+	return memcmp(again, name + 49, 36) == 0;
+}
+
+/* A name looked for: its text, and its key when it is a user room's */
+typedef struct room_key
+{
+	const char *name;
+	size_t		len;
+	bool		is_user;
+	uint8_t		key[ROOM_USER_KEY];
+} room_key;
+
+static void
+room_key_of(room_key *k, const char *name, size_t len)
+{
+	k->name = name;
+	k->len = len;
+	k->is_user = room_user_key(name, len, k->key);
+}
+
+/* True when r is the room k names */
+static bool
+room_is(const room *r, const room_key *k)
+{
+	if (r->len != k->len || (bool) r->user_key != k->is_user)
+		return false;
+	return memcmp(r->name, k->is_user ? (const char *) k->key : k->name, k->is_user ? ROOM_USER_KEY : k->len) == 0;
 }
 
 /* Double the table (or create it); on allocation failure keep the old one */
@@ -59,18 +117,30 @@ room_table_grow(void)
 	room_buckets = nb;
 }
 
-room *
-room_find(const char *name, size_t len)
+/* The room k names, or NULL */
+static room *
+room_find_key(const room_key *k)
 {
 	uint32_t	h;
 
 	if (room_buckets == 0)
 		return NULL;
-	h = room_hash(name, len);
+	h = room_hash(k->name, k->len);
 	for (room *r = room_table[h & (room_buckets - 1)]; r; r = r->hnext)
-		if (r->hash == h && r->len == len && memcmp(r->name, name, len) == 0)
+		if (r->hash == h && room_is(r, k))
 			return r;
 	return NULL;
+}
+
+room *
+room_find(const char *name, size_t len)
+{
+	room_key	k;
+
+	if (len > ROOM_MAX_NAME)
+		return NULL;
+	room_key_of(&k, name, len);
+	return room_find_key(&k);
 }
 
 /* Unlink an empty room from the table and free it */
@@ -91,11 +161,13 @@ room_join(room_member **socket_rooms, sio_socket *sock, const char *name, size_t
 {
 	room	   *r;
 	room_member *m;
+	room_key	k;
 
 	if (len > ROOM_MAX_NAME)
 		return -1;
+	room_key_of(&k, name, len);
 	for (m = *socket_rooms; m; m = m->snext)
-		if (m->room->len == len && memcmp(m->room->name, name, len) == 0)
+		if (room_is(m->room, &k))
 			return 0;
 	if (room_n + 1 > room_buckets)
 		room_table_grow();
@@ -104,18 +176,19 @@ room_join(room_member **socket_rooms, sio_socket *sock, const char *name, size_t
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return -1;
-	r = room_find(name, len);
+	r = room_find_key(&k);
 	if (r == NULL)
 	{
-		r = calloc(1, sizeof(*r) + len + 1);
+		r = calloc(1, offsetof(room, name) + (k.is_user ? ROOM_USER_KEY : len + 1));
 		if (r == NULL)
 		{
 			free(m);
 			return -1;
 		}
 		r->hash = room_hash(name, len);
-		r->len = (uint32_t) len;
-		memcpy(r->name, name, len);
+		r->len = (uint16_t) len;
+		r->user_key = k.is_user;
+		memcpy(r->name, k.is_user ? (const char *) k.key : name, k.is_user ? ROOM_USER_KEY : len);
 		r->hnext = room_table[r->hash & (room_buckets - 1)];
 		room_table[r->hash & (room_buckets - 1)] = r;
 		room_n++;
@@ -152,11 +225,16 @@ member_remove(room_member *m)
 bool
 room_leave(room_member **socket_rooms, const char *name, size_t len)
 {
+	room_key	k;
+
+	if (len > ROOM_MAX_NAME)
+		return false;
+	room_key_of(&k, name, len);
 	for (room_member **pp = socket_rooms; *pp; pp = &(*pp)->snext)
 	{
 		room_member *m = *pp;
 
-		if (m->room->len == len && memcmp(m->room->name, name, len) == 0)
+		if (room_is(m->room, &k))
 		{
 			*pp = m->snext;
 			member_remove(m);
@@ -193,7 +271,19 @@ room_size(const room *r)
 const char *
 room_name(const room *r)
 {
-	return r->name;
+	/* a user room's text, made again in one of four buffers taken in turn (room_map.h) */
+	static char texts[4][ROOM_USER_LEN + 1];
+	static unsigned next;
+	char	   *t;
+
+	if (!r->user_key)
+		return r->name;
+	t = texts[next++ % 4];
+	memcpy(t, "tenant:", 7);
+	rc_uuid_format((const uint8_t *) r->name, t + 7);
+	memcpy(t + 43, ":user:", 6);
+	rc_uuid_format((const uint8_t *) r->name + 16, t + 49);
+	return t;
 }
 
 size_t

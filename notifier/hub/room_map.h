@@ -9,6 +9,7 @@
 #ifndef RC_NOTIFIER_ROOM_MAP_H
 #define RC_NOTIFIER_ROOM_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "session/sio_sess.h"
@@ -48,7 +49,11 @@ room_member *room_first(room *r);
 /* Number of members of r; 0 when r is NULL */
 size_t		room_size(const room *r);
 
-/* The room's name (NUL-terminated) */
+/*
+ * The room's name (NUL-terminated). For a user room (tenant:{t}:user:{u},
+ * kept as bytes: room_map.c) the text is made in a static buffer that the
+ * fourth call after this one reuses: copy it to keep it longer.
+ */
 const char *room_name(const room *r);
 
 /* Number of non-empty rooms */

@@ -89,10 +89,12 @@ static void
 rpc_submit(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *method,
 		   const char *args, size_t args_len)
 {
+	static char token[RC_JWT_MAX_TOKEN + 1];	/* the token's text, for the request's own copy */
 	auth_user  *u = sock->user;
 	buf			a = BUF_INIT;
 	rpcq_req   *r;
 	rpc_pool_status st;
+	size_t		tlen;
 
 	/* rooms joined through join are remembered for this session's pid (roomcast.recover) */
 	if ((kind == RPCQ_JOIN || kind == RPCQ_LEAVE) && u->pid[0] && recov_args_with_pid(u, args, args_len, &a))
@@ -100,7 +102,9 @@ rpc_submit(sio_socket *sock, int64_t ack, rpcq_kind kind, const char *method,
 		args = a.p;
 		args_len = a.len;
 	}
-	r = rpcq_new(kind, u->ref, ack, method, args, args_len, u->token);
+	tlen = auth_tok_text(u->tok, u->user, u->tenant, token, sizeof(token));
+	r = rpcq_new(kind, u->ref, ack, method, args, args_len, token);
+	memset(token, 0, tlen);
 	buf_free(&a);
 	st = r ? rpc_pool_submit(r, u->tenant) : RPC_POOL_NOMEM;
 	if (st == RPC_POOL_OK)
@@ -141,7 +145,7 @@ rpc_recover(sio_socket *sock)
 {
 	auth_user  *u = sock->user;
 	char		off[24];
-	int			n = snprintf(off, sizeof(off), "%lld", (long long) u->offset);
+	int			n = snprintf(off, sizeof(off), "%lld", (long long) u->aside->offset);	/* recovering: recov_begin made it */
 
 	rpc_submit(sock, -1, RPCQ_RECOVER, u->pid, off, (size_t) n);
 }

@@ -162,7 +162,7 @@ rpc_reply_tell_room(sio_socket *sock, const char *name, const char *room_nm)
 {
 	const auth_user *u = sock->user;
 
-	rpc_reply_tell_room_as(sock, sock->nsp, u->user, u->email, name, room_nm);
+	rpc_reply_tell_room_as(sock, sock->nsp, u->user, auth_email(u), name, room_nm);
 }
 
 /* The "room" string of a join/leave result, copied into out; false if absent */

@@ -22,18 +22,25 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "codec/sio_codec.h"
+#include "rc_hmac.h"
 
-struct sio_client
+/* A binary packet waiting for its attachments: allocated only then (memory per idle client) */
+typedef struct sio_binary
 {
-	eio_session *eio;
-	sio_socket *sockets;
-	char	   *pending;		/* binary packet waiting for attachments */
+	char	   *pending;		/* the packet */
 	size_t		pending_len;
 	uint32_t	att_expected;
 	uint32_t	att_count;
 	size_t		att_bytes;
 	char	  **att;			/* attachments received so far */
 	size_t	   *att_len;
+} sio_binary;
+
+struct sio_client
+{
+	eio_session *eio;
+	sio_socket *sockets;
+	sio_binary *bin;			/* NULL unless attachments are awaited */
 };
 
 static const notifier_opts *sio_opts;
@@ -78,17 +85,33 @@ sio_nsp_name(const sio_socket *sock)
 	return nsp_names[sock->nsp];
 }
 
-/* A random Socket.IO socket id, 20 base64url characters */
+/*
+ * sock's Socket.IO sid, made when needed instead of kept (16 bytes less per
+ * socket): 20 base64url characters of an HMAC, under a key random per
+ * process, of its Engine.IO session's sid and its namespace. The same for
+ * the socket's whole life (a repeated CONNECT gets the same one), different
+ * per session and namespace, and as unpredictable as a random one.
+ */
 static void
-random_sid(char out[EIO_SID_LEN + 1])
+socket_sid(const sio_socket *sock, char out[EIO_SID_LEN + 1])
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint8_t		raw[EIO_SID_LEN];
+	static uint8_t key[32];
+	static bool have_key;
+	char		msg[EIO_SID_LEN + 16];
+	uint8_t		mac[RC_HMAC_MAX_DIGEST];
+	int			n;
 
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t) sizeof(raw))
-		abort();				/* the kernel always has entropy after boot */
+	if (!have_key)
+	{
+		if (getrandom(key, sizeof(key), 0) != (ssize_t) sizeof(key))
+			abort();			/* the kernel always has entropy after boot */
+		have_key = true;
+	}
+	n = snprintf(msg, sizeof(msg), "%s:%u", sock->client->eio->sid, (unsigned) sock->nsp);
+	rc_hmac(RC_HMAC_SHA256, key, sizeof(key), msg, (size_t) n, mac);
 	for (int i = 0; i < EIO_SID_LEN; i++)
-		out[i] = alphabet[raw[i] & 63];
+		out[i] = alphabet[mac[i] & 63];
 	out[EIO_SID_LEN] = '\0';
 }
 
@@ -113,16 +136,17 @@ send_packet(sio_client *cl, sio_type type, const char *nsp, int64_t id, uint32_t
 static void
 drop_pending(sio_client *cl)
 {
-	for (uint32_t i = 0; i < cl->att_count; i++)
-		free(cl->att[i]);
-	free(cl->att);
-	free(cl->att_len);
-	free(cl->pending);
-	cl->att = NULL;
-	cl->att_len = NULL;
-	cl->pending = NULL;
-	cl->att_expected = cl->att_count = 0;
-	cl->att_bytes = 0;
+	sio_binary *b = cl->bin;
+
+	if (b == NULL)
+		return;
+	for (uint32_t i = 0; i < b->att_count; i++)
+		free(b->att[i]);
+	free(b->att);
+	free(b->att_len);
+	free(b->pending);
+	free(b);
+	cl->bin = NULL;
 }
 
 void
@@ -189,17 +213,19 @@ void
 sio_connect_accept_pid(sio_socket *sock, const char *pid)
 {
 	char		reply[48 + SIO_MAX_PID];
+	char		sid[EIO_SID_LEN + 1];
 
 	if (sock->state == SIO_S_CONNECTED)
 		return;
+	socket_sid(sock, sid);
 	sock->state = SIO_S_CONNECTED;
 	metrics_g.sockets++;
 	eio_set_connect_timeout(sock->client->eio, 0);
 	/* the pid's alphabet needs no JSON escape (sio_sess.h); a longer one is left out */
 	if (pid && *pid && strlen(pid) <= SIO_MAX_PID)
-		snprintf(reply, sizeof(reply), "{\"sid\":\"%s\",\"pid\":\"%s\"}", sock->sid, pid);
+		snprintf(reply, sizeof(reply), "{\"sid\":\"%s\",\"pid\":\"%s\"}", sid, pid);
 	else
-		snprintf(reply, sizeof(reply), "{\"sid\":\"%s\"}", sock->sid);
+		snprintf(reply, sizeof(reply), "{\"sid\":\"%s\"}", sid);
 	send_packet(sock->client, SIO_CONNECT, nsp_names[sock->nsp], -1, 0, reply, strlen(reply));
 }
 
@@ -345,7 +371,6 @@ on_connect(sio_client *cl, const sio_packet *p)
 	}
 	sock->client = cl;
 	sock->nsp = (uint16_t) idx;
-	random_sid(sock->sid);
 	sock->next = cl->sockets;
 	cl->sockets = sock;
 	if (sio_hooks_g.connect)
@@ -432,38 +457,40 @@ sio_on_message(eio_session *s, bool binary, const char *data, size_t len)
 		return;
 	if (binary)
 	{
-		if (cl->pending == NULL)
+		sio_binary *b = cl->bin;
+
+		if (b == NULL)
 		{
 			log_debug("client %s: binary data without a binary packet", s->sid);
 			metrics_g.drops[DROP_MALFORMED]++;
 			eio_close(s, "parse error", 1000);
 			return;
 		}
-		if (cl->att_bytes + len > sio_opts->max_payload)
+		if (b->att_bytes + len > sio_opts->max_payload)
 		{
 			metrics_g.drops[DROP_TOO_BIG]++;
 			eio_close(s, "attachments over max-payload", 1009);
 			return;
 		}
-		cl->att[cl->att_count] = malloc(len ? len : 1);
-		if (cl->att[cl->att_count] == NULL)
+		b->att[b->att_count] = malloc(len ? len : 1);
+		if (b->att[b->att_count] == NULL)
 		{
 			eio_close(s, "out of memory", 1011);
 			return;
 		}
-		memcpy(cl->att[cl->att_count], data, len);
-		cl->att_len[cl->att_count++] = len;
-		cl->att_bytes += len;
-		if (cl->att_count < cl->att_expected)
+		memcpy(b->att[b->att_count], data, len);
+		b->att_len[b->att_count++] = len;
+		b->att_bytes += len;
+		if (b->att_count < b->att_expected)
 			return;
 		/* complete: re-decode the held packet (it still points into pending) */
-		sio_decode(cl->pending, cl->pending_len, &p);
-		dispatch(cl, &p, cl->att, cl->att_len);
+		sio_decode(b->pending, b->pending_len, &p);
+		dispatch(cl, &p, b->att, b->att_len);
 		if (s->app == cl)
 			drop_pending(cl);
 		return;
 	}
-	if (cl->pending)
+	if (cl->bin)
 	{
 		/* a text packet while attachments are awaited: the reference errors */
 		metrics_g.drops[DROP_MALFORMED]++;
@@ -480,17 +507,18 @@ sio_on_message(eio_session *s, bool binary, const char *data, size_t len)
 	}
 	if ((p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) && p.attachments > 0)
 	{
-		cl->pending = malloc(len);
-		cl->att = calloc(p.attachments, sizeof(char *));
-		cl->att_len = calloc(p.attachments, sizeof(size_t));
-		if (cl->pending == NULL || cl->att == NULL || cl->att_len == NULL)
+		sio_binary *b = cl->bin = calloc(1, sizeof(*b));
+
+		if (b == NULL || (b->pending = malloc(len)) == NULL ||
+			(b->att = calloc(p.attachments, sizeof(char *))) == NULL ||
+			(b->att_len = calloc(p.attachments, sizeof(size_t))) == NULL)
 		{
-			eio_close(s, "out of memory", 1011);
+			eio_close(s, "out of memory", 1011);	/* sio_on_close frees what was allocated */
 			return;
 		}
-		memcpy(cl->pending, data, len);
-		cl->pending_len = len;
-		cl->att_expected = p.attachments;
+		memcpy(b->pending, data, len);
+		b->pending_len = len;
+		b->att_expected = p.attachments;
 		return;
 	}
 	dispatch(cl, &p, NULL, NULL);

@@ -32,7 +32,7 @@ typedef struct sio_socket
 	void	   *user;			/* the hook module's (auth_user, conf_socket); never read here */
 	uint16_t	nsp;			/* index into the configured namespaces */
 	uint8_t		state;			/* sio_socket_state */
-	char		sid[EIO_SID_LEN + 1];
+	/* no sid kept: sio_sess.c makes it from the session's when it is sent (socket_sid) */
 } sio_socket;
 
 /*

@@ -271,8 +271,7 @@ static void
 conn_free(net_conn *c)
 {
 	free(c->in);
-	free(c->msg);
-	free(c->cors_origin);
+	free(c->msg);				/* or cors_origin: one place (net.h) */
 	tls_conn_free(c->tls);
 	free(c);
 }

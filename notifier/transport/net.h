@@ -55,9 +55,11 @@ typedef enum net_kind
 
 /*
  * One connection. Its size is most of the transport's memory per idle
- * socket: the uv_tcp_t (248 bytes) and 88 more, 352 with malloc's header
- * (under TLS add OpenSSL's SSL object: docs/tls.md has the measured cost).
- * Flags are bits; one deadline serves both states that need one.
+ * socket: the uv_tcp_t (248 bytes) and 80 more, 336 with malloc's header
+ * and rounding (under TLS add OpenSSL's SSL object: docs/tls.md has the
+ * measured cost). Flags are bits; one deadline serves both states that need
+ * one; msg (WebSocket only) and cors_origin (HTTP only, freed before the
+ * upgrade) share their place.
  */
 typedef struct net_conn
 {
@@ -66,8 +68,11 @@ typedef struct net_conn
 	struct net_conn *next;
 	struct eio_session *sess;	/* WS: owning session; HTTP: session whose GET is held */
 	char	   *in;				/* unconsumed input (incomplete request or frame); NULL when none */
-	char	   *msg;			/* WS: fragmented message being assembled */
-	char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
+	union
+	{
+		char	   *msg;		/* WS: fragmented message being assembled */
+		char	   *cors_origin;	/* HTTP: allowed Origin of the request being answered */
+	};
 	struct tls_conn *tls;		/* under --tls-cert: the TLS state (tls.h); NULL on plain */
 	struct net_conn *dnext;		/* deferred-work list (net.c) */
 	uint64_t	deadline;		/* lingering: force close then; HTTP idle: close then */

@@ -74,6 +74,27 @@ main(void)
 	room_leave_all(&many);
 	ok(room_count() == 0 && many == NULL, "5000 rooms left");
 
+	/* a user room in the form rc_room_user builds keeps its name as 32 bytes, and gives it back */
+	{
+		const char *un = "tenant:f0000000-0000-4000-8000-000000000001:user:f0000000-0000-4000-9000-00000000000a";
+		const char *upper = "tenant:f0000000-0000-4000-8000-000000000001:user:F0000000-0000-4000-9000-00000000000A";
+		room	   *r;
+
+		ok(room_join(&many, &s1, un, strlen(un)) == 0 && (r = room_find(un, strlen(un))) != NULL && r->user_key,
+		   "a user room is kept as its UUIDs' bytes");
+		is_str(room_name(room_find(un, strlen(un))), un, "room_name gives the user room's text back");
+		ok(room_join(&many, &s1, un, strlen(un)) == 0 && room_size(room_find(un, strlen(un))) == 1,
+		   "joining the user room twice is a no-op");
+		ok(room_join(&r2, &s2, upper, strlen(upper)) == 0 && (r = room_find(upper, strlen(upper))) != NULL &&
+		   !r->user_key && r != room_find(un, strlen(un)) && room_count() == 2,
+		   "the same UUIDs in upper case: another room, kept as text");
+		is_str(room_name(room_find(upper, strlen(upper))), upper, "its name as given");
+		ok(room_leave(&many, un, strlen(un)) && room_find(un, strlen(un)) == NULL && room_find(upper, strlen(upper)),
+		   "leaving the user room frees it, not the other one");
+		room_leave_all(&r2);
+		ok(room_count() == 0, "all rooms freed");
+	}
+
 	memset(name, 'x', sizeof(name));
 	ok(room_join(&many, &s1, name, ROOM_MAX_NAME + 1) == -1 && many == NULL,
 	   "a name over ROOM_MAX_NAME is refused");
