@@ -47,7 +47,7 @@ async function until(fn, ms, what) {
   const t0 = Date.now();
   for (;;) {
     if (await fn()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${what}`);
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${typeof what === "function" ? what() : what}`);
     await sleep(50);
   }
 }
@@ -134,14 +134,17 @@ before(async () => {
   front = `http://127.0.0.1:${fport}`;
   stats = `http://127.0.0.1:${sport}/;csv`;
   // both servers UP in HAProxy's health checks (option httpchk GET /healthz)
+  // (30 s: the checks need 2 × 1 s when idle, but a loaded 2-core machine delays the first)
+  let lastCsv = "";
   await until(async () => {
     try {
-      const csv = await (await fetch(stats)).text();
+      const csv = (lastCsv = await (await fetch(stats)).text());
       return /^notifiers,n1,.*,UP,/m.test(csv) && /^notifiers,n2,.*,UP,/m.test(csv);
-    } catch {
+    } catch (e) {
+      lastCsv = String(e);
       return false;
     }
-  }, 10000, `haproxy sees both notifiers UP (${hlog.slice(-300)})`);
+  }, 30000, () => `haproxy sees both notifiers UP; haproxy: ${hlog.slice(-300)}; stats: ${lastCsv.split("\n").filter((l) => l.startsWith("notifiers")).join(" | ").slice(0, 600)}; n1: ${nodes.n1.stderr().slice(-300)}; n2: ${nodes.n2.stderr().slice(-300)}`);
 });
 
 after(async () => {

@@ -3,16 +3,31 @@ import { io } from "socket.io-client";
 
 // Connect; resolves { socket, connected, events } once the server's "connected" event
 // arrived, rejects with the connect_error. `events` records every event as [name, ...args].
-export function connectAs(url, opts = {}, nsp = "") {
+// It always settles: a transport closed before "connected" (which socket.io-client reports
+// with no event when reconnection is off), or nothing within `ms`, rejects too, so a
+// server that drops a CONNECT fails the test with a reason instead of hanging the suite.
+export function connectAs(url, opts = {}, nsp = "", ms = 20000) {
   const socket = io(url + nsp, { transports: ["websocket"], reconnection: false, forceNew: true, ...opts });
   const events = [];
   socket.onAny((name, ...args) => events.push([name, ...args]));
   return new Promise((resolve, reject) => {
-    socket.once("connected", (connected) => resolve({ socket, connected, events }));
-    socket.once("connect_error", (err) => {
+    const fail = (err) => {
+      clearTimeout(timer);
       socket.close();
       reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`no "connected" within ${ms} ms`)), ms);
+    socket.once("connected", (connected) => {
+      clearTimeout(timer);
+      resolve({ socket, connected, events });
     });
+    socket.once("connect_error", fail);
+    // deferred: a CONNECT_ERROR packet closes the manager just before "connect_error" is emitted
+    socket.io.once("close", (reason) =>
+      setTimeout(() => {
+        if (!events.some((e) => e[0] === "connected")) fail(new Error(`transport closed before "connected": ${reason}`));
+      }, 0),
+    );
   });
 }
 
