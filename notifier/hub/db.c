@@ -116,10 +116,16 @@ static const char db_keys_sql[] =
  * by the operator, docs/scale-out-sharding.md), else 8 hex digits of
  * md5(system identifier/database name). examples/shards/proxy.sql adds the
  * same expression to recover()'s answer: keep the two equal.
+ * Every name is pg_catalog-qualified and current_database() (a name) cast
+ * to text: this runs under the notifier role's own search_path ("$user",
+ * public), where an application role that can create a schema could put
+ * an exact-match `text || name` operator and run it as the notifier
+ * (docs/security-scale-out.md, finding 1).
  */
 static const char db_shard_sql[] =
-"SELECT coalesce(nullif(current_setting('roomcast_shard.id', true), ''), "
-"left(md5(c.system_identifier::text || '/' || current_database()), 8)) FROM pg_control_system() c";
+"SELECT coalesce(nullif(pg_catalog.current_setting('roomcast_shard.id', true), ''), "
+"pg_catalog.left(pg_catalog.md5(c.system_identifier::text OPERATOR(pg_catalog.||) '/' "
+"OPERATOR(pg_catalog.||) pg_catalog.current_database()::text), 8)) FROM pg_catalog.pg_control_system() c";
 
 /* Prepared by pgconn on every (re)connect */
 static const pgconn_stmt db_stmts[] = {

@@ -1,0 +1,119 @@
+# Suite: attacks on the scale-out surfaces (docs/security-scale-out.md).
+# One private cluster holds a shard database (roomcast, the extension) and
+# a PL/Proxy proxy database (examples/shards/proxy.sql) routing to it.
+# A hostile application role of the shard (CREATE on the database, as the
+# threat model allows) plants operators and functions in schemas on other
+# roles' default search_path ("$user", public) and waits for the notifier's
+# own SQL, or the proxy's remote SQL run as the notifier's shard role, to
+# resolve a name through it. Checks:
+#  - the notifier's shard-identity query (db.c, run on every --db
+#    connection) calls nothing of the attacker's;
+#  - recover() through the proxy (its shard expression runs on the shard
+#    as the caller's mapped role) calls nothing of the attacker's;
+#  - TLS: a client that floods TLS 1.3 KeyUpdate requests and never reads
+#    is paused by --max-buffered like any other client (test/tls/keyupdate_flood.c).
+. "$RC_ROOT/test/lib/servers.sh"
+cd "$RC_ROOT/test" || exit 1
+base="$RC_TMP/attacks53"
+rm -rf "$base"
+mkdir -p "$base"
+RC_PG_OSUSER=${RC_PG_OSUSER:-postgres}
+[ "$(id -u)" = 0 ] && chown "$RC_PG_OSUSER" "$base"
+npid=
+stop_all() {
+	[ -n "$npid" ] && kill "$npid" 2>/dev/null && wait "$npid" 2>/dev/null
+	rc_pg_stop_private "$base/pg" "$RC_PG_BIN"
+}
+trap stop_all EXIT
+
+status=0
+ok() { echo "ok - attacks: $1"; }
+notok() { echo "not ok - attacks: $1"; status=1; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+
+port=$(rc_pg_start_private "$base/pg" "$RC_PG_BIN") || { notok "starting the cluster"; exit 1; }
+q() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" "$@"; }
+qa() { psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" "$@"; }
+
+# --- the shard: extension, roles, a tenant, a user, a key. roomcast_shard.id
+# is NOT set: the md5 fallback is what a single-database deployment runs.
+q -U postgres -d postgres >&2 <<-SQL || { notok "setting up the shard"; exit 1; }
+	CREATE ROLE rc_app LOGIN;
+	CREATE ROLE rc_notif LOGIN;
+	CREATE DATABASE roomcast;
+	CREATE DATABASE proxy;
+SQL
+q -U postgres -d roomcast >&2 <<-SQL || { notok "setting up the shard"; exit 1; }
+	SET client_min_messages = warning;
+	CREATE EXTENSION roomcast CASCADE;
+	GRANT roomcast_notifier TO rc_notif;
+	GRANT CREATE ON DATABASE roomcast TO rc_app;
+	SELECT roomcast.add_signing_key('k1', decode(repeat('5a', 32), 'hex'));
+	SELECT roomcast.create_tenant('t53', 'T', '53000000-0000-0000-0000-00000000000a');
+	INSERT INTO roomcast.users (tenant_id, id, email)
+	VALUES ('53000000-0000-0000-0000-00000000000a', '53000000-0000-0000-0000-0000000000a1', 'u@t53.test');
+SQL
+
+# --- the attack: rc_app makes schema "rc_notif" (the notifier role's "$user")
+# and, in it, || for (text, name) and jsonb_build_object(text, text): an
+# exact match for the argument types beats pg_catalog's implicit casts
+# (CVE-2018-1058). Each records who ran it.
+q -U rc_app -d roomcast >&2 <<-'SQL' || { notok "planting the hostile operators"; exit 1; }
+	CREATE SCHEMA rc_notif;
+	GRANT USAGE ON SCHEMA rc_notif TO PUBLIC;
+	CREATE TABLE rc_notif.pwned (who text, what text);
+	GRANT INSERT ON rc_notif.pwned TO PUBLIC;
+	CREATE FUNCTION rc_notif.cat(a text, b name) RETURNS text LANGUAGE plpgsql AS $$
+	BEGIN
+	    INSERT INTO rc_notif.pwned VALUES (current_user, 'text || name');
+	    RETURN pg_catalog.textcat(a, b::text);
+	END $$;
+	CREATE OPERATOR rc_notif.|| (LEFTARG = text, RIGHTARG = name, FUNCTION = rc_notif.cat);
+	CREATE FUNCTION rc_notif.jsonb_build_object(k text, v text) RETURNS jsonb LANGUAGE plpgsql AS $$
+	BEGIN
+	    INSERT INTO rc_notif.pwned VALUES (current_user, 'jsonb_build_object');
+	    RETURN pg_catalog.jsonb_build_object(k, v);
+	END $$;
+SQL
+pwned() { qa -U postgres -d roomcast -c "SELECT count(*) || ' ' || coalesce(string_agg(DISTINCT who || ':' || what, ','), '') FROM rc_notif.pwned"; }
+# the attack works on a role that does resolve through "$user": prove the bait
+qa -U rc_notif -d roomcast -c "SELECT 'x'::text || current_database()" >/dev/null
+bait=$(pwned)
+check "the planted operator is reached by an unqualified text || name of rc_notif ($bait)" "[ '${bait%% *}' -ge 1 ]"
+q -U postgres -d roomcast -c "TRUNCATE rc_notif.pwned" >&2
+
+# --- the notifier's shard-identity query
+nport=$(rc_free_port)
+"$RC_NOTIFIER" --listen "127.0.0.1:$nport" --db "host=127.0.0.1 port=$port dbname=roomcast user=rc_notif" \
+	--log-level debug >"$base/notifier.log" 2>&1 &
+npid=$!
+up=
+for _ in $(seq 1 50); do
+	if curl -s "http://127.0.0.1:$nport/healthz" | grep -q '"db":"up"'; then up=1; break; fi
+	sleep 0.2
+done
+check "the notifier's listener is up on the shard" "[ -n '$up' ]"
+kill "$npid" 2>/dev/null
+wait "$npid" 2>/dev/null
+npid=
+got=$(pwned)
+echo "SECURITY|notifier/db|app role plants text || name in the notifier role's \$user schema (shard identity query)|$got calls of the planted operator"
+check "the notifier's shard-identity query runs none of the app role's operators ($got)" "[ '${got%% *}' = 0 ]"
+
+# --- recover() through the proxy, as the notifier's mapped role
+q -U postgres -d proxy -f "$RC_ROOT/examples/shards/proxy.sql" >&2 &&
+	q -U postgres -d proxy >&2 <<-SQL || { notok "installing the proxy"; exit 1; }
+		GRANT roomcast_notifier TO rc_notif;
+		SELECT roomcast_proxy.configure_shards(ARRAY['host=127.0.0.1 port=$port dbname=roomcast']);
+		SELECT roomcast_proxy.map_role(r, r) FROM unnest(ARRAY['postgres', 'rc_notif']) r;
+	SQL
+tok=$(qa -U postgres -d roomcast -c "SELECT roomcast.sign(jsonb_build_object('sub', '53000000-0000-0000-0000-0000000000a1',
+	'tenantId', '53000000-0000-0000-0000-00000000000a'), '1 hour')")
+ans=$(qa -U rc_notif -d proxy -c "SELECT roomcast.recover('$tok', 'AAAAAAAAAAAAAAAAAAAAAA', 1)" 2>&1)
+echo "recover through the proxy: $ans" >&2
+check "recover() through the proxy answers with the shard's identity" "grep -q '\"shard\"' <<<'$ans'"
+got=$(pwned)
+echo "SECURITY|proxy/recover|app role plants text || name and jsonb_build_object(text, text) for the notifier's shard role|$got calls of the planted objects"
+check "recover() through the proxy runs none of the app role's objects on the shard ($got)" "[ '${got%% *}' = 0 ]"
+
+exit $status
