@@ -116,4 +116,35 @@ got=$(pwned)
 echo "SECURITY|proxy/recover|app role plants text || name and jsonb_build_object(text, text) for the notifier's shard role|$got calls of the planted objects"
 check "recover() through the proxy runs none of the app role's objects on the shard ($got)" "[ '${got%% *}' = 0 ]"
 
+# --- TLS: a KeyUpdate flood from a client that never reads
+tlsdir="$base/tls"
+mkdir -p "$tlsdir"
+if ! cc -O1 -o "$tlsdir/keyupdate_flood" "$RC_ROOT/test/tls/keyupdate_flood.c" -lssl -lcrypto >&2; then
+	notok "building test/tls/keyupdate_flood.c"
+elif ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tlsdir/key.pem" \
+	-out "$tlsdir/cert.pem" -days 1 -subj /CN=localhost >/dev/null 2>&1; then
+	notok "making a test certificate"
+else
+	nport=$(rc_free_port)
+	"$RC_NOTIFIER" --conformance --listen "127.0.0.1:$nport" --tls-cert "$tlsdir/cert.pem" \
+		--tls-key "$tlsdir/key.pem" --max-buffered 65536 >"$tlsdir/notifier.log" 2>&1 &
+	npid=$!
+	for _ in $(seq 1 50); do curl -sk "https://127.0.0.1:$nport/healthz" >/dev/null && break; sleep 0.1; done
+	rss() { awk '/VmRSS/ {print $2}' "/proc/$npid/status"; }
+	rss0=$(rss)
+	# 24 MB of KeyUpdate requests (27 bytes each), 15 s at most
+	res=$("$tlsdir/keyupdate_flood" 127.0.0.1 "$nport" 24000000 15)
+	rss1=$(rss)
+	pauses=$(curl -sk "https://127.0.0.1:$nport/metrics" | sed -n 's/^roomcast_read_pauses_total //p')
+	kill "$npid" 2>/dev/null
+	wait "$npid" 2>/dev/null
+	npid=
+	echo "keyupdate flood: $res; notifier RSS $rss0 -> $rss1 kB; read pauses $pauses" >&2
+	echo "SECURITY|notifier/tls|TLS 1.3 KeyUpdate requests flooded by a client that never reads ($res)|${pauses:-0} read pauses at --max-buffered, RSS $rss0 -> $rss1 kB"
+	check "TLS: a KeyUpdate flood from a client that never reads is paused by --max-buffered ($res, $pauses pauses)" \
+		"grep -q 'blocked=1' <<<'$res' && [ '${pauses:-0}' -ge 1 ]"
+	check "TLS: the notifier's memory stays bounded under the flood (RSS +$(( rss1 - rss0 )) kB)" \
+		"[ $(( rss1 - rss0 )) -lt 8192 ]"
+fi
+
 exit $status
