@@ -41,7 +41,13 @@ q -U postgres -d postgres >&2 <<-SQL || { notok "setting up the shard"; exit 1; 
 	CREATE ROLE rc_app LOGIN;
 	CREATE ROLE rc_notif LOGIN;
 	CREATE DATABASE roomcast;
+	CREATE DATABASE roomcast2;
 	CREATE DATABASE proxy;
+SQL
+q -U postgres -d roomcast2 >&2 <<-SQL || { notok "setting up the second shard"; exit 1; }
+	SET client_min_messages = warning;
+	CREATE EXTENSION roomcast CASCADE;
+	GRANT CREATE ON DATABASE roomcast2 TO rc_app;
 SQL
 q -U postgres -d roomcast >&2 <<-SQL || { notok "setting up the shard"; exit 1; }
 	SET client_min_messages = warning;
@@ -104,7 +110,9 @@ check "the notifier's shard-identity query runs none of the app role's operators
 q -U postgres -d proxy -f "$RC_ROOT/examples/shards/proxy.sql" >&2 &&
 	q -U postgres -d proxy >&2 <<-SQL || { notok "installing the proxy"; exit 1; }
 		GRANT roomcast_notifier TO rc_notif;
-		SELECT roomcast_proxy.configure_shards(ARRAY['host=127.0.0.1 port=$port dbname=roomcast']);
+		SELECT roomcast_proxy.configure_shards(ARRAY['host=127.0.0.1 port=$port dbname=roomcast',
+		                                              'host=127.0.0.1 port=$port dbname=roomcast2']);
+		SELECT roomcast_proxy.place_tenant('53000000-0000-0000-0000-00000000000a', 0);
 		SELECT roomcast_proxy.map_role(r, r) FROM unnest(ARRAY['postgres', 'rc_notif']) r;
 	SQL
 tok=$(qa -U postgres -d roomcast -c "SELECT roomcast.sign(jsonb_build_object('sub', '53000000-0000-0000-0000-0000000000a1',
@@ -115,6 +123,89 @@ check "recover() through the proxy answers with the shard's identity" "grep -q '
 got=$(pwned)
 echo "SECURITY|proxy/recover|app role plants text || name and jsonb_build_object(text, text) for the notifier's shard role|$got calls of the planted objects"
 check "recover() through the proxy runs none of the app role's objects on the shard ($got)" "[ '${got%% *}' = 0 ]"
+
+# --- move-tenant.sh, run as a superuser, over the app role's own tables.
+# rc_app owns, on both shards, app53.cases (protected) with a BEFORE DELETE
+# trigger and an ENABLE ALWAYS BEFORE INSERT trigger (it fires even under
+# session_replication_role = replica), and app53.notes, whose tenant column
+# is of a domain the DBA made (dba53.tid); in schema "postgres" (the
+# superuser's "$user") it plants an "=" for that domain, an exact match for
+# "tenant_id = '<uuid>'". Everything planted records who ran it.
+for d in roomcast roomcast2; do
+	q -U postgres -d "$d" >&2 <<-'SQL' || notok "the DBA's domain on $d"
+		CREATE SCHEMA dba53;
+		GRANT USAGE ON SCHEMA dba53 TO PUBLIC;
+		CREATE DOMAIN dba53.tid AS uuid;
+	SQL
+	q -U rc_app -d "$d" >&2 <<-'SQL' || notok "planting the app tables on $d"
+		CREATE SCHEMA app53;
+		GRANT USAGE ON SCHEMA app53 TO PUBLIC;
+		CREATE TABLE app53.pwned (who text, super boolean, what text);
+		GRANT INSERT ON app53.pwned TO PUBLIC;
+		CREATE FUNCTION app53.evil() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+		    INSERT INTO app53.pwned SELECT current_user, rolsuper, 'trigger ' || TG_OP FROM pg_roles WHERE rolname = current_user;
+		    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+		END $$;
+		CREATE TABLE app53.cases (tenant_id uuid NOT NULL, id bigint NOT NULL, title text, PRIMARY KEY (tenant_id, id));
+		CREATE TRIGGER evil_del BEFORE DELETE ON app53.cases FOR EACH ROW EXECUTE FUNCTION app53.evil();
+		CREATE TRIGGER evil_ins BEFORE INSERT ON app53.cases FOR EACH ROW EXECUTE FUNCTION app53.evil();
+		ALTER TABLE app53.cases ENABLE ALWAYS TRIGGER evil_ins;
+		CREATE TABLE app53.notes (tenant_id dba53.tid NOT NULL, id bigint NOT NULL, body text);
+		CREATE SCHEMA postgres;
+		GRANT USAGE ON SCHEMA postgres TO PUBLIC;
+		CREATE FUNCTION postgres.tid_eq(a dba53.tid, b dba53.tid) RETURNS boolean LANGUAGE plpgsql AS $$
+		BEGIN
+		    INSERT INTO app53.pwned SELECT current_user, rolsuper, 'tid = tid' FROM pg_roles WHERE rolname = current_user;
+		    RETURN a::uuid OPERATOR(pg_catalog.=) b::uuid;
+		END $$;
+		CREATE OPERATOR postgres.= (LEFTARG = dba53.tid, RIGHTARG = dba53.tid, FUNCTION = postgres.tid_eq);
+	SQL
+	q -U postgres -d "$d" -c "SELECT roomcast.protect('app53.cases')" >&2
+done
+q -U postgres -d roomcast >&2 <<-SQL
+	INSERT INTO app53.cases VALUES ('53000000-0000-0000-0000-00000000000a', 1, 'a case');
+	INSERT INTO app53.notes VALUES ('53000000-0000-0000-0000-00000000000a', 1, 'a note');
+SQL
+for d in roomcast roomcast2; do q -U postgres -d "$d" -c "TRUNCATE app53.pwned" >&2; done
+move() {	# tables... -> exit status of move-tenant.sh (output in $base/move.out)
+	GRACE=0 bash "$RC_ROOT/examples/shards/move-tenant.sh" "host=127.0.0.1 port=$port dbname=proxy user=postgres" \
+		"host=127.0.0.1 port=$port dbname=roomcast user=postgres" "host=127.0.0.1 port=$port dbname=roomcast2 user=postgres" \
+		53000000-0000-0000-0000-00000000000a 1 "$@" >"$base/move.out" 2>&1
+}
+superuser_runs() {
+	for d in roomcast roomcast2; do
+		qa -U postgres -d "$d" -c "SELECT string_agg(who || ':' || replace(what, ' ', '_'), ',') FROM app53.pwned WHERE super"
+	done | tr -d '\n'
+}
+counts() {	# db -> "cases notes"
+	qa -U postgres -d "$1" -c "SELECT (SELECT count(*) FROM app53.cases) || ' ' || (SELECT count(*) FROM app53.notes)"
+}
+# a table with the app role's triggers: refused before anything happens
+if move app53.notes app53.cases; then
+	notok "move-tenant.sh refuses a table with the app role's triggers (it moved it)"
+else
+	check "move-tenant.sh refuses a table with the app role's triggers ($(grep -o 'refusing.*' "$base/move.out" | cut -c1-120))" \
+		"grep -q 'refusing app53.cases on from: .*app53.evil' '$base/move.out'"
+fi
+frozen=$(qa -U postgres -d proxy -c "SELECT count(*) FROM roomcast_proxy.tenants WHERE frozen")
+check "after the refusal nothing moved and the tenant is not frozen ($(counts roomcast) on the old shard, $frozen frozen)" \
+	"[ '$(counts roomcast)' = '1 1' ] && [ '$(counts roomcast2)' = '0 0' ] && [ '$frozen' = 0 ]"
+got=$(superuser_runs)
+echo "SECURITY|shards/move-tenant|app table with the app role's BEFORE DELETE and ENABLE ALWAYS INSERT triggers, moved by the superuser script|refused before the freeze; ran as a superuser: ${got:-nothing}"
+check "the app role's triggers never ran as a superuser (${got:-nothing})" "[ -z '$got' ]"
+# the table without code of its own moves; the planted "=" is not reached
+if move app53.notes; then
+	ok "move-tenant.sh moves a clean app table of the app role"
+else
+	notok "move-tenant.sh moves a clean app table of the app role"
+	cat "$base/move.out" >&2
+fi
+check "moved: the note is on the new shard and gone from the old ($(counts roomcast2) / $(counts roomcast))" \
+	"[ '$(counts roomcast2)' = '0 1' ] && [ '$(counts roomcast)' = '1 0' ]"
+got=$(superuser_runs)
+echo "SECURITY|shards/move-tenant|app role's = for the tenant column's domain in the superuser's \$user schema|ran as a superuser: ${got:-nothing}"
+check "the app role's planted = never ran as a superuser during the move (${got:-nothing})" "[ -z '$got' ]"
 
 # --- TLS: a KeyUpdate flood from a client that never reads
 tlsdir="$base/tls"
