@@ -412,7 +412,7 @@ SELECT count(roomcast_proxy.define(d.name, coalesce(d.internal, d.name), d.param
     ('issue_tokens', NULL, 'tenant uuid, user_id uuid, fingerprint text DEFAULT NULL', 'jsonb', 'tenant:tenant',
      NULL, NULL, false),
     ('refresh', NULL, 'refresh_token text, fingerprint text DEFAULT NULL', 'jsonb', 'refresh:refresh_token', NULL,
-     'roomcast.refresh(substr(a_refresh_token, 38), a_fingerprint)', false),
+     'roomcast.refresh(pg_catalog.substr(a_refresh_token, 38), a_fingerprint)', false),
     ('revoke_sessions', NULL, 'user_id uuid', 'int', 'identity', 'VOLATILE STRICT', NULL, NULL),
     -- events
     ('emit', NULL, 'room text, event text, data jsonb DEFAULT ''{}'', nsp text DEFAULT ''/''', 'bigint', 'identity', NULL, NULL, NULL),
