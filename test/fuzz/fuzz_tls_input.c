@@ -23,7 +23,9 @@
  *
  * Properties checked (besides ASan/UBSan):
  *  - the sink's plain callback is never called before the handshake is
- *    complete, and never with 0 bytes;
+ *    complete (records authenticated before a failing one come after the
+ *    failure, with the connection already refusing to send), and never
+ *    with 0 bytes;
  *  - a connection still handshaking that has been fed more than
  *    TLS_HANDSHAKE_MAX_INPUT bytes has been refused (TLS_FAIL);
  *  - plaintext the server delivers is always a prefix of what the client
@@ -116,6 +118,7 @@ typedef struct conn
 	bool		closed;			/* TLS_CLOSE seen */
 	int			stop_in;		/* plain returns false on this call (0: never) */
 	int			plain_calls;
+	bool		plain_after_failure;	/* authenticated records handed up after a failure */
 } conn;
 
 static void
@@ -132,9 +135,20 @@ sink_plain(void *arg, char *data, size_t len)
 {
 	conn	   *c = arg;
 
+	const char *o;
+	size_t		olen;
+
 	CHECK(!c->dead);
 	CHECK(len > 0);
-	CHECK(tls_conn_ready(c->t));
+	/*
+	 * Never before the handshake. Records authenticated before a later one
+	 * failed are still handed up, in the same call, after the failure
+	 * (OpenSSL then reports "in init" again): the connection is broken by
+	 * then, and an encrypt of nothing (no output, no state) refuses.
+	 */
+	CHECK(tls_conn_ready(c->t) || tls_conn_encrypt(c->t, NULL, 0, NULL, 0, &o, &olen) < 0);
+	if (!tls_conn_ready(c->t))
+		c->plain_after_failure = true;
 	bytes_add(&c->got_plain, data, len);
 	c->plain_calls++;
 	if (c->stop_in && c->plain_calls == c->stop_in)
@@ -175,6 +189,8 @@ feed(conn *c, const uint8_t *data, size_t len, cursor *cut)
 		if (!was_ready)
 			c->fed_before_ready += piece;
 		off += piece;
+		/* plaintext handed up after a failure: the call reports the failure */
+		CHECK(!c->plain_after_failure || r == TLS_FAIL || c->dead);
 		if (r == TLS_FAIL)
 			c->failed = true;
 		if (r == TLS_CLOSE)
@@ -313,6 +329,7 @@ run_session(uint8_t mode, cursor *in)
 	cl.wbio = BIO_new(BIO_s_mem());
 	if (c.t == NULL || cl.ssl == NULL || cl.rbio == NULL || cl.wbio == NULL)
 		abort();
+	BIO_set_mem_eof_return(cl.rbio, -1);	/* empty is "retry", not EOF */
 	SSL_set_bio(cl.ssl, cl.rbio, cl.wbio);
 	SSL_set_connect_state(cl.ssl);
 	SSL_set_max_proto_version(cl.ssl, (mode & 2) ? TLS1_2_VERSION : TLS1_3_VERSION);
@@ -332,12 +349,14 @@ run_session(uint8_t mode, cursor *in)
 	for (rounds = 0; rounds < 8 && !c.dead; rounds++)
 	{
 		int			rc = SSL_do_handshake(cl.ssl);
+		/* ask now: writing into the read BIO below clears its retry flag */
+		int			e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(cl.ssl, rc);
 
 		to_server(&cl, &c, &none, -1, 0);
 		to_client(&c, &cl);
 		if (rc == 1 && tls_conn_ready(c.t))
 			break;
-		if (rc != 1 && SSL_get_error(cl.ssl, rc) != SSL_ERROR_WANT_READ)
+		if (rc != 1 && e != SSL_ERROR_WANT_READ)
 			break;
 	}
 	ERR_clear_error();
@@ -456,7 +475,7 @@ run_session(uint8_t mode, cursor *in)
 		}
 		/* what the server delivered is what the client sent, so far */
 		CHECK(c.got_plain.len <= cl.sent.len);
-		CHECK(memcmp(c.got_plain.p, cl.sent.p, c.got_plain.len) == 0 || c.got_plain.len == 0);
+		CHECK(c.got_plain.len == 0 || memcmp(c.got_plain.p, cl.sent.p, c.got_plain.len) == 0);
 		/* what the client decrypted is what the server encrypted */
 		CHECK(cl.got.len <= srv_sent.len);
 		CHECK(cl.got.len == 0 || memcmp(cl.got.p, srv_sent.p, cl.got.len) == 0);
