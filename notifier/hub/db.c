@@ -98,16 +98,18 @@ enum
 
 /*
  * The keys query: one row per key, newest first, each with the settings;
- * a single row of NULL keys when there is none.
+ * a single row of NULL keys when there is none. Functions are
+ * pg_catalog-qualified: this runs under the notifier role's own
+ * search_path (see db_shard_sql).
  */
 static const char db_keys_sql[] =
-"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, k.kid, k.alg, encode(k.secret, 'hex'), "
+"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, k.kid, k.alg, pg_catalog.encode(k.secret, 'hex'), "
 "       k.retired_at IS NOT NULL "
-"  FROM (SELECT current_setting('roomcast.clock_skew', true) AS skew, "
-"               current_setting('roomcast.claim_user', true) AS cu, "
-"               current_setting('roomcast.claim_tenant', true) AS ct, "
-"               current_setting('roomcast.audience', true) AS aud, "
-"               current_setting('roomcast.issuer', true) AS iss) s "
+"  FROM (SELECT pg_catalog.current_setting('roomcast.clock_skew', true) AS skew, "
+"               pg_catalog.current_setting('roomcast.claim_user', true) AS cu, "
+"               pg_catalog.current_setting('roomcast.claim_tenant', true) AS ct, "
+"               pg_catalog.current_setting('roomcast.audience', true) AS aud, "
+"               pg_catalog.current_setting('roomcast.issuer', true) AS iss) s "
 "  LEFT JOIN roomcast.signing_keys k ON true "
 " ORDER BY k.created_at DESC NULLS LAST";
 
