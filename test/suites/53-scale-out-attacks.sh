@@ -10,6 +10,12 @@
 #    connection) calls nothing of the attacker's;
 #  - recover() through the proxy (its shard expression runs on the shard
 #    as the caller's mapped role) calls nothing of the attacker's;
+#  - move-tenant.sh (run as a superuser) refuses app tables carrying the app
+#    role's code (triggers, even ENABLE ALWAYS ones) and never resolves a
+#    name through the superuser's search_path (a planted "=" for a domain);
+#  - the proxy: tenant A's token with the routing setting forged to tenant
+#    B's partition is authenticated there as A (unknown: nothing written);
+#  - the app role cannot change the shard identity the notifier reads;
 #  - TLS: a client that floods TLS 1.3 KeyUpdate requests and never reads
 #    is paused by --max-buffered like any other client (test/tls/keyupdate_flood.c).
 . "$RC_ROOT/test/lib/servers.sh"
@@ -48,6 +54,7 @@ q -U postgres -d roomcast2 >&2 <<-SQL || { notok "setting up the second shard"; 
 	SET client_min_messages = warning;
 	CREATE EXTENSION roomcast CASCADE;
 	GRANT CREATE ON DATABASE roomcast2 TO rc_app;
+	SELECT roomcast.add_signing_key('k1', decode(repeat('5a', 32), 'hex'));
 SQL
 q -U postgres -d roomcast >&2 <<-SQL || { notok "setting up the shard"; exit 1; }
 	SET client_min_messages = warning;
@@ -206,6 +213,40 @@ check "moved: the note is on the new shard and gone from the old ($(counts roomc
 got=$(superuser_runs)
 echo "SECURITY|shards/move-tenant|app role's = for the tenant column's domain in the superuser's \$user schema|ran as a superuser: ${got:-nothing}"
 check "the app role's planted = never ran as a superuser during the move (${got:-nothing})" "[ -z '$got' ]"
+
+# --- the proxy: tenant A (now on partition 1) forges the routing setting to
+# tenant B's partition 0, keeping its own verified token
+B=53000000-0000-0000-0000-00000000000b
+q -U postgres -d roomcast -c "SELECT roomcast.create_tenant('t53b', 'B', '$B')" >&2
+q -U postgres -d proxy >&2 <<-SQL
+	SELECT roomcast_proxy.place_tenant('$B', 0);
+	SELECT roomcast_proxy.map_role('rc_app', 'rc_app');
+SQL
+forged=$(psql -X -q -At -h 127.0.0.1 -p "$port" -U rc_app -d proxy 2>&1 <<-SQL
+	BEGIN;
+	SELECT 'tenant ' || (roomcast.authenticate('$tok') ->> 'tenantId');
+	SELECT set_config('roomcast_proxy.tenant', '$B', true) IS NOT NULL;
+	SELECT 'emitted ' || roomcast.emit_to_tenant('forged', '{}');
+	COMMIT;
+SQL
+)
+echo "forged routing: $forged" >&2
+evb=$(qa -U postgres -d roomcast -c "SELECT count(*) FROM roomcast.events WHERE event = 'forged'")
+err=$(grep -o 'ERROR: .*' <<<"$forged" | head -1 | cut -c1-100)
+echo "SECURITY|proxy/routing|tenant A's token with roomcast_proxy.tenant forged to tenant B's partition|${err:-no error}; $evb events on B's shard"
+check "forged routing with A's token reaches B's shard only as A, and A is unknown there (${err:-no error}; $evb events written)" \
+	"grep -q 'tenant 53000000-0000-0000-0000-00000000000a' <<<'$forged' && ! grep -q '^emitted' <<<'$forged' && [ '$evb' = 0 ]"
+
+# --- the shard identity: can the app role make the notifier read another id?
+idtry=$(psql -X -q -At -h 127.0.0.1 -p "$port" -U rc_app -d roomcast 2>&1 <<-'SQL'
+	ALTER DATABASE roomcast SET roomcast_shard.id = 'impersonated';
+	ALTER ROLE rc_notif SET roomcast_shard.id = 'impersonated';
+SQL
+)
+seen=$(qa -U rc_notif -d roomcast -c "SELECT coalesce(current_setting('roomcast_shard.id', true), '')")
+echo "SECURITY|notifier/shards|app role sets roomcast_shard.id for the database and for the notifier's role (to claim another shard's offsets)|$(grep -c 'must be owner\|permission denied' <<<"$idtry") of 2 refused; the notifier's session sees '${seen}'"
+check "the app role cannot change the shard identity the notifier reads (ALTER DATABASE / ALTER ROLE refused; notifier sees '$seen')" \
+	"[ \$(grep -c 'must be owner\|permission denied' <<<'$idtry') = 2 ] && [ -z '$seen' ]"
 
 # --- TLS: a KeyUpdate flood from a client that never reads
 tlsdir="$base/tls"
