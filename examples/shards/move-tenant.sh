@@ -35,6 +35,55 @@ for t in "$@"; do
 	[[ $t =~ ^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$ ]] ||
 		{ echo "move-tenant: table \"$t\" is not schema.table" >&2; exit 2; }
 done
+# Every session of this script runs as a superuser: no name in its SQL may
+# resolve through a schema another role can create in ("$user", public):
+# an application role's "=" for its tenant column's type would run as us.
+export PGOPTIONS="${PGOPTIONS:-} -c search_path=pg_catalog,pg_temp"
+
+# The application's tables are written (copy, delete) by a superuser, so
+# whatever code they carry would run as one: a trigger (even ENABLE ALWAYS
+# ones fire under session_replication_role = replica), a rule, a CHECK or
+# index expression, a default, a column type with code (a domain's CHECK).
+# Refuse a table, or a partition of it, that uses a function, operator or
+# type of a non-superuser; such a table is moved by its owner, by hand
+# (docs/scale-out-sharding.md, "Moving a tenant"; docs/security-scale-out.md).
+app_table_refusal() {	# conninfo table -> prints why it is refused, or nothing
+	psql -X -At -v ON_ERROR_STOP=1 -v t="$2" "$1" <<-'SQL'
+		WITH t AS (SELECT pg_catalog.to_regclass(:'t') AS oid),
+		rels AS (SELECT t.oid FROM t UNION SELECT p.relid FROM t, pg_catalog.pg_partition_tree(t.oid) p),
+		objs AS (
+		    SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass AS cls, g.oid FROM pg_catalog.pg_trigger g JOIN rels ON g.tgrelid = rels.oid
+		    UNION ALL SELECT 'pg_catalog.pg_rewrite'::pg_catalog.regclass, r.oid FROM pg_catalog.pg_rewrite r JOIN rels ON r.ev_class = rels.oid
+		    UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid FROM pg_catalog.pg_constraint k JOIN rels ON k.conrelid = rels.oid
+		    UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass, a.oid FROM pg_catalog.pg_attrdef a JOIN rels ON a.adrelid = rels.oid
+		    UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid FROM pg_catalog.pg_index i JOIN rels ON i.indrelid = rels.oid),
+		why AS (
+		    SELECT 'not a table' AS w FROM t LEFT JOIN pg_catalog.pg_class c ON c.oid = t.oid
+		     WHERE c.oid IS NULL OR c.relkind NOT IN ('r', 'p')
+		    UNION ALL
+		    SELECT 'runs function ' || p.oid::pg_catalog.regprocedure::text || ' of ' || p.proowner::pg_catalog.regrole::text
+		      FROM objs JOIN pg_catalog.pg_depend d ON d.classid = objs.cls AND d.objid = objs.oid
+		      JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid
+		      JOIN pg_catalog.pg_roles r ON r.oid = p.proowner WHERE NOT r.rolsuper
+		    UNION ALL
+		    SELECT 'runs operator ' || o.oid::pg_catalog.regoperator::text || ' of ' || o.oprowner::pg_catalog.regrole::text
+		      FROM objs JOIN pg_catalog.pg_depend d ON d.classid = objs.cls AND d.objid = objs.oid
+		      JOIN pg_catalog.pg_operator o ON d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid
+		      JOIN pg_catalog.pg_roles r ON r.oid = o.oprowner WHERE NOT r.rolsuper
+		    UNION ALL
+		    SELECT 'column ' || a.attname::text || ' of type ' || a.atttypid::pg_catalog.regtype::text || ' of ' || y.typowner::pg_catalog.regrole::text
+		      FROM rels JOIN pg_catalog.pg_attribute a ON a.attrelid = rels.oid AND a.attnum > 0 AND NOT a.attisdropped
+		      JOIN pg_catalog.pg_type y ON y.oid = a.atttypid JOIN pg_catalog.pg_roles r ON r.oid = y.typowner WHERE NOT r.rolsuper)
+		SELECT pg_catalog.string_agg(DISTINCT w, '; ') FROM why
+	SQL
+}
+for t in "$@"; do
+	for side in from to; do
+		why=$(app_table_refusal "${!side}" "$t") || { echo "move-tenant: cannot inspect $t on $side" >&2; exit 2; }
+		[ -z "$why" ] ||
+			{ echo "move-tenant: refusing $t on $side: $why (it would run as a superuser; move it as its owner)" >&2; exit 2; }
+	done
+done
 
 # The roomcast tables with tenant rows, parents first; columns "*" unless a
 # serial id must be left to the target (security_events.id).

@@ -412,7 +412,7 @@ SELECT count(roomcast_proxy.define(d.name, coalesce(d.internal, d.name), d.param
     ('issue_tokens', NULL, 'tenant uuid, user_id uuid, fingerprint text DEFAULT NULL', 'jsonb', 'tenant:tenant',
      NULL, NULL, false),
     ('refresh', NULL, 'refresh_token text, fingerprint text DEFAULT NULL', 'jsonb', 'refresh:refresh_token', NULL,
-     'roomcast.refresh(substr(a_refresh_token, 38), a_fingerprint)', false),
+     'roomcast.refresh(pg_catalog.substr(a_refresh_token, 38), a_fingerprint)', false),
     ('revoke_sessions', NULL, 'user_id uuid', 'int', 'identity', 'VOLATILE STRICT', NULL, NULL),
     -- events
     ('emit', NULL, 'room text, event text, data jsonb DEFAULT ''{}'', nsp text DEFAULT ''/''', 'bigint', 'identity', NULL, NULL, NULL),
@@ -440,10 +440,16 @@ SELECT count(roomcast_proxy.define(d.name, coalesce(d.internal, d.name), d.param
      -- (notifier/hub/db.c): the roomcast_shard.id database setting, else 8
      -- hex of md5(system identifier/database). The notifier compares it with
      -- the shard named in the client's offset: an offset of another shard (a
-     -- tenant moved since) is not recoverable.
-     'roomcast.recover(a_token, a_pid, a_after_pos, a_within, a_lim) || jsonb_build_object(''shard'', '
-     '(SELECT coalesce(nullif(current_setting(''roomcast_shard.id'', true), ''''), '
-     'left(md5(c.system_identifier::text || ''/'' || current_database()), 8)) FROM pg_control_system() c))', NULL),
+     -- tenant moved since) is not recoverable. This runs on the shard under
+     -- the caller's shard role and ITS search_path ("$user", public), where
+     -- an application role with CREATE could plant an exact-match operator
+     -- or function: every name is pg_catalog-qualified, current_database()
+     -- cast to text (docs/security-scale-out.md, finding 1).
+     'roomcast.recover(a_token, a_pid, a_after_pos, a_within, a_lim) OPERATOR(pg_catalog.||) '
+     'pg_catalog.jsonb_build_object(''shard''::text, '
+     '(SELECT coalesce(nullif(pg_catalog.current_setting(''roomcast_shard.id'', true), ''''), '
+     'pg_catalog.left(pg_catalog.md5(c.system_identifier::text OPERATOR(pg_catalog.||) ''/'' '
+     'OPERATOR(pg_catalog.||) pg_catalog.current_database()::text), 8)) FROM pg_catalog.pg_control_system() c))', NULL),
     ('maintain', NULL, '', 'jsonb', 'all', NULL, NULL, false),
     -- loaders: the relation by name (a regclass cannot be resolved on the
     -- proxy, which has no such table), keys of the common key types

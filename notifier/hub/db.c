@@ -98,16 +98,18 @@ enum
 
 /*
  * The keys query: one row per key, newest first, each with the settings;
- * a single row of NULL keys when there is none.
+ * a single row of NULL keys when there is none. Functions are
+ * pg_catalog-qualified: this runs under the notifier role's own
+ * search_path (see db_shard_sql).
  */
 static const char db_keys_sql[] =
-"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, k.kid, k.alg, encode(k.secret, 'hex'), "
+"SELECT s.skew, s.cu, s.ct, s.aud, s.iss, k.kid, k.alg, pg_catalog.encode(k.secret, 'hex'), "
 "       k.retired_at IS NOT NULL "
-"  FROM (SELECT current_setting('roomcast.clock_skew', true) AS skew, "
-"               current_setting('roomcast.claim_user', true) AS cu, "
-"               current_setting('roomcast.claim_tenant', true) AS ct, "
-"               current_setting('roomcast.audience', true) AS aud, "
-"               current_setting('roomcast.issuer', true) AS iss) s "
+"  FROM (SELECT pg_catalog.current_setting('roomcast.clock_skew', true) AS skew, "
+"               pg_catalog.current_setting('roomcast.claim_user', true) AS cu, "
+"               pg_catalog.current_setting('roomcast.claim_tenant', true) AS ct, "
+"               pg_catalog.current_setting('roomcast.audience', true) AS aud, "
+"               pg_catalog.current_setting('roomcast.issuer', true) AS iss) s "
 "  LEFT JOIN roomcast.signing_keys k ON true "
 " ORDER BY k.created_at DESC NULLS LAST";
 
@@ -116,10 +118,16 @@ static const char db_keys_sql[] =
  * by the operator, docs/scale-out-sharding.md), else 8 hex digits of
  * md5(system identifier/database name). examples/shards/proxy.sql adds the
  * same expression to recover()'s answer: keep the two equal.
+ * Every name is pg_catalog-qualified and current_database() (a name) cast
+ * to text: this runs under the notifier role's own search_path ("$user",
+ * public), where an application role that can create a schema could put
+ * an exact-match `text || name` operator and run it as the notifier
+ * (docs/security-scale-out.md, finding 1).
  */
 static const char db_shard_sql[] =
-"SELECT coalesce(nullif(current_setting('roomcast_shard.id', true), ''), "
-"left(md5(c.system_identifier::text || '/' || current_database()), 8)) FROM pg_control_system() c";
+"SELECT coalesce(nullif(pg_catalog.current_setting('roomcast_shard.id', true), ''), "
+"pg_catalog.left(pg_catalog.md5(c.system_identifier::text OPERATOR(pg_catalog.||) '/' "
+"OPERATOR(pg_catalog.||) pg_catalog.current_database()::text), 8)) FROM pg_catalog.pg_control_system() c";
 
 /* Prepared by pgconn on every (re)connect */
 static const pgconn_stmt db_stmts[] = {

@@ -1096,8 +1096,21 @@ conn_tls_input(net_conn *c, const char *data, size_t n)
 	tls_sink	sink = {tls_sink_out, tls_sink_plain, c};
 	tls_result	r = tls_conn_input(c->tls, data, n, &sink);
 
-	if (r == TLS_OK || c->closing)
+	if (c->closing)
 		return;
+	if (r == TLS_OK)
+	{
+		/*
+		 * OpenSSL answers some input with output of its own and no
+		 * plaintext (a KeyUpdate request is answered by a KeyUpdate,
+		 * handshake messages by handshake messages): conn_input, which
+		 * applies --max-buffered, never ran for it. Apply it here, or a
+		 * client that sends only those and never reads grows our queue
+		 * without limit (docs/security-scale-out.md, finding 2).
+		 */
+		conn_update_reading(c);
+		return;
+	}
 	/* a failure after the handshake is a broken record, not a handshake failure */
 	if (r == TLS_PLAIN_HTTP)
 		metrics_g.tls_handshake_failures[TLS_HS_FAIL_PLAIN_HTTP]++;

@@ -35,3 +35,16 @@ $(BUILD)/fuzz/fuzz_http_pipeline: test/fuzz/fuzz_http_pipeline.c notifier/codec/
 $(BUILD)/fuzz/fuzz_ws_stream: test/fuzz/fuzz_ws_stream.c notifier/codec/ws_codec.c notifier/codec/ws_codec.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/codec/ws_codec.c -o $@ -lcrypto
+
+# TLS on memory (notifier/transport/tls.c) fed a client's ciphertext in
+# pieces, with an in-process OpenSSL client for whole sessions.
+$(BUILD)/fuzz/fuzz_tls_input: test/fuzz/fuzz_tls_input.c notifier/transport/tls.c notifier/transport/tls.h notifier/base/buf.c notifier/base/log.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -fsanitize=fuzzer $< notifier/transport/tls.c notifier/base/buf.c notifier/base/log.c -o $@ -lssl -lcrypto
+
+# The presence relay's message parser (notifier/hub/presence_relay.c, included
+# whole by the target) fed hiredis replies as the pattern subscription gets them.
+$(BUILD)/fuzz/fuzz_presence_relay: test/fuzz/fuzz_presence_relay.c notifier/hub/presence_relay.c notifier/hub/presence_relay.h notifier/base/buf.c notifier/base/log.c $(FUZZ_COMMON)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -fsanitize=fuzzer $< notifier/base/buf.c notifier/base/log.c \
+		$(FUZZ_COMMON) -o $@ -lhiredis -luv -lcrypto

@@ -40,6 +40,8 @@ for src in test/fuzz/fuzz_*.c; do
 		fuzz_http_pipeline) what="pipelined and partial HTTP requests, split at random points" area=notifier/http ;;
 		fuzz_ws_stream) what="WebSocket frame streams, fragments, split at random points" area=notifier/websocket ;;
 		fuzz_notifier_codecs) what="Socket.IO, Engine.IO, WebSocket, HTTP and JSON codec input" area=notifier/codecs ;;
+		fuzz_presence_relay) what="presence relay messages and channels as hiredis hands them" area=notifier/presence-relay ;;
+		fuzz_tls_input) what="TLS client byte streams and sessions (KeyUpdates, flipped and injected records, close_notify, reload)" area=notifier/tls ;;
 		*) what="${t#fuzz_} input" area=common/${t#fuzz_} ;;
 		esac
 		echo "# SECURITY|$area|$runs fuzzed $what (ASan+UBSan)|no crash, no property violated"
