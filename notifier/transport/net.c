@@ -1122,10 +1122,7 @@ conn_tls_input(net_conn *c, const char *data, size_t n)
 		net_up->conn_gone(c);
 	c->sess = NULL;
 	if (r == TLS_PLAIN_HTTP)
-	{
-		metrics_g.bytes_sent += sizeof(plain_400) - 1;
-		conn_write_raw(c, plain_400, sizeof(plain_400) - 1, NULL, 0);
-	}
+		conn_write_raw(c, plain_400, sizeof(plain_400) - 1, NULL, 0);	/* counts bytes_sent */
 	if (r == TLS_CLOSE)
 		conn_destroy(c);
 	else

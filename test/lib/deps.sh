@@ -8,7 +8,7 @@
 # Only what is used; README.md ("What gets installed, and why") says what each is for.
 RC_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libuv1-dev
  libssl-dev libpq-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
- redis-server libhiredis-dev nodejs npm build-essential pkg-config clang python3-psycopg
+ redis-server libhiredis-dev nodejs npm build-essential pkg-config clang python3-psycopg curl
  python3-socketio python3-websocket python3-requests python3-yaml systemd
  haproxy pgbouncer openssl postgresql-15-plproxy
  chromium"
