@@ -6,7 +6,7 @@
  * one set. Installing whichever shard answered last let a key retired on one
  * shard (a retirement through the proxy that failed half-way, or done on one
  * shard directly) stay valid at the notifier (docs/security-scale-out.md,
- * finding 3). A shard keeps its last loaded set while its connection is
+ * finding 4). A shard keeps its last loaded set while its connection is
  * down, so an outage cannot loosen the set either; a shard that has never
  * loaded contributes nothing yet (the notifier serves the others' tenants at
  * start, as with one --db). Disagreements during a rotation through the
