@@ -43,8 +43,10 @@
 
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/opts.h"
 #include "hub/auth.h"
 #include "hub/deliver.h"
+#include "hub/keyset.h"
 #include "hub/pgconn.h"
 
 /* rows of each log per read: bounds a result to 500 x roomcast.max_event_bytes */
@@ -149,6 +151,7 @@ typedef struct db_shard
 	int64_t		last_ctl;		/* highest control_log id read */
 	bool		hint;			/* a hint came (or a page was full): read again */
 	bool		keys_due;		/* a "keys" entry was read: reload the keys */
+	keyset		keys;			/* its last loaded keys; kept while down (keyset.c) */
 	char		id[DB_SHARD_ID_MAX + 1];	/* stable identity; "" until asked */
 } db_shard;
 
@@ -277,44 +280,73 @@ db_unhex(const char *hex, uint8_t **out)
 	return (long) n;
 }
 
-/* Install the keys from the keys query's result */
+/* A copy of a setting; NULL for NULL or "" (not set) */
+static char *
+db_setting(const PGresult *res, int col)
+{
+	const char *v = PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+
+	return v && *v ? strdup(v) : NULL;
+}
+
+/*
+ * Take sh's keys from the keys query's result, then install what every
+ * shard agrees on (keyset_install; with one --db: these keys as they are)
+ */
 static void
-db_load_keys(const PGresult *res)
+db_load_keys(db_shard *sh, const PGresult *res)
 {
 	int			rows = PQntuples(res);
-	auth_key   *keys = calloc(rows ? rows : 1, sizeof(auth_key));
-	size_t		n = 0;
-	rc_jwt_policy policy = {0};
+	keyset		ks = {0};
+	const char *names[OPTS_MAX_DB];
+	char		fallback[OPTS_MAX_DB][16];
 
-	if (keys == NULL)
+	ks.keys = calloc(rows ? rows : 1, sizeof(auth_key));
+	if (ks.keys == NULL)
 	{
 		log_error("out of memory loading signing keys; keeping the old ones");
 		return;
 	}
 	for (int i = 0; i < rows; i++)
 	{
+		auth_key   *k = &ks.keys[ks.n];
 		long		len;
 
 		if (PQgetisnull(res, i, DB_KEYS_KID))
 			continue;
-		snprintf(keys[n].kid, sizeof(keys[n].kid), "%s", PQgetvalue(res, i, DB_KEYS_KID));
-		keys[n].alg = rc_jwt_alg_from_name(PQgetvalue(res, i, DB_KEYS_ALG));
-		keys[n].retired = PQgetvalue(res, i, DB_KEYS_RETIRED)[0] == 't';
-		if ((len = db_unhex(PQgetvalue(res, i, DB_KEYS_SECRET_HEX), &keys[n].secret)) < 0)
+		snprintf(k->kid, sizeof(k->kid), "%s", PQgetvalue(res, i, DB_KEYS_KID));
+		k->alg = rc_jwt_alg_from_name(PQgetvalue(res, i, DB_KEYS_ALG));
+		k->retired = PQgetvalue(res, i, DB_KEYS_RETIRED)[0] == 't';
+		if ((len = db_unhex(PQgetvalue(res, i, DB_KEYS_SECRET_HEX), &k->secret)) < 0)
 			continue;
-		keys[n].secret_len = (size_t) len;
-		n++;
+		k->secret_len = (size_t) len;
+		ks.n++;
 	}
 	if (rows > 0)
 	{
-		policy.clock_skew = db_parse_seconds(PQgetisnull(res, 0, DB_KEYS_SKEW) ? "0" : PQgetvalue(res, 0, DB_KEYS_SKEW));
-		policy.claim_user = PQgetisnull(res, 0, DB_KEYS_CLAIM_USER) ? NULL : PQgetvalue(res, 0, DB_KEYS_CLAIM_USER);
-		policy.claim_tenant = PQgetisnull(res, 0, DB_KEYS_CLAIM_TENANT) ? NULL : PQgetvalue(res, 0, DB_KEYS_CLAIM_TENANT);
-		policy.audience = PQgetisnull(res, 0, DB_KEYS_AUDIENCE) ? NULL : PQgetvalue(res, 0, DB_KEYS_AUDIENCE);
-		policy.issuer = PQgetisnull(res, 0, DB_KEYS_ISSUER) ? NULL : PQgetvalue(res, 0, DB_KEYS_ISSUER);
+		ks.clock_skew = db_parse_seconds(PQgetisnull(res, 0, DB_KEYS_SKEW) ? "0" : PQgetvalue(res, 0, DB_KEYS_SKEW));
+		ks.claim_user = db_setting(res, DB_KEYS_CLAIM_USER);
+		ks.claim_tenant = db_setting(res, DB_KEYS_CLAIM_TENANT);
+		ks.audience = db_setting(res, DB_KEYS_AUDIENCE);
+		ks.issuer = db_setting(res, DB_KEYS_ISSUER);
 	}
-	auth_set_keys(keys, n, &policy);
-	log_info("database listener: %zu signing keys loaded", n);
+	ks.loaded = true;
+	keyset_clear(&sh->keys);
+	sh->keys = ks;
+	log_info("database listener %s: %zu signing keys loaded", sh->id, ks.n);
+
+	/* every shard's set, named by identity (or --db position before it is known) */
+	{
+		keyset		sets[OPTS_MAX_DB];
+
+		for (size_t i = 0; i < db_nshards && i < OPTS_MAX_DB; i++)
+		{
+			snprintf(fallback[i], sizeof(fallback[i]), "--db %zu", i + 1);
+			names[i] = db_shards[i].id[0] ? db_shards[i].id : fallback[i];
+			sets[i] = db_shards[i].keys;
+		}
+		keyset_install(sets, names, db_nshards < OPTS_MAX_DB ? db_nshards : OPTS_MAX_DB);
+	}
 }
 
 /*
@@ -506,7 +538,7 @@ db_on_result(pgconn *c, const PGresult *res)
 				db_send(sh, DB_KEYS, "rc_keys", 0, NULL);
 				return;
 			case DB_KEYS:
-				db_load_keys(res);
+				db_load_keys(sh, res);
 				if (sh->ready_once && sh->anchored)
 					db_ready(sh);
 				else

@@ -4,13 +4,16 @@
 // delivered once, offsets name their shard ("s2:17"), a dropped transport
 // of a tenant on shard 2 recovers exactly the missed events, an offset of
 // the other shard is not recoverable (new session, nothing replayed), and a
-// kick written to shard 2's control log disconnects only that user.
+// kick written to shard 2's control log disconnects only that user; the
+// signing keys in force are those every shard agrees on (a key retired or
+// missing on one shard is refused at CONNECT for tenants of every shard).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createHmac } from "node:crypto";
 import { io } from "socket.io-client";
 import { startNotifier } from "../e2e/lib/notifier.mjs";
-import { waitFor } from "../e2e/lib/sockets.mjs";
+import { waitFor, connectCode } from "../e2e/lib/sockets.mjs";
 import { connect, conninfo, makeTenant, asToken } from "./lib.mjs";
 
 let svc, srv, A, B;
@@ -215,4 +218,87 @@ test("a shard named twice, or with an identity that is no token, keeps its liste
     await s2.end();
   }
   console.log("SECURITY|notifier/shards|shard identity with a colon and a space (would forge offsets)|listener refused, /healthz 503");
+});
+
+// token re-signed with HS256 under kid and secret (a Buffer), same claims
+function resign(token, kid, secret) {
+  const b64 = (x) => Buffer.from(x).toString("base64url");
+  const header = b64(JSON.stringify({ alg: "HS256", typ: "JWT", kid }));
+  const payload = token.split(".")[1];
+  const sig = createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url");
+  return `${header}.${payload}.${sig}`;
+}
+
+test("keys with several --db: only what every shard lists active, with the same secret, is accepted", async () => {
+  const sec = (b) => Buffer.alloc(32, b);
+  const hex = (b) => `\\x${sec(b).toString("hex")}`;
+  const proxy = await connect("proxy");
+  const s1 = await connect("s1");
+  const s2 = await connect("s2");
+  const added = [];
+  // every shard whose keys change reloads them: wait for n more "signing keys loaded" lines
+  const loads = () => (srv.stderr().match(/signing keys loaded/g) ?? []).length;
+  async function reloaded(before, n) {
+    for (let t = 0; loads() < before + n; t += 20) {
+      if (t > 5000) assert.fail(`no key reload (${loads() - before} of ${n})`);
+      await sleep(20);
+    }
+    await sleep(50);
+  }
+  const code = (token) => connectCode(srv.url, { transports: ["websocket"], auth: { token } });
+  try {
+    let n = loads();
+    await proxy.query(`SELECT roomcast.add_signing_key('k-both', '${hex(0x31)}')`);
+    added.push("k-both");
+    await reloaded(n, 2);
+    assert.equal(await code(resign(A.tokens[1], "k-both", sec(0x31))), "connected", "a key added on both shards");
+    assert.equal(await code(resign(B.tokens[1], "k-both", sec(0x31))), "connected");
+
+    // retired on shard 2 only (directly), then shard 1 reloads last (a key only it has)
+    n = loads();
+    await s2.query("SELECT roomcast.retire_signing_key('k-both')");
+    await reloaded(n, 1);
+    n = loads();
+    await s1.query(`SELECT roomcast.add_signing_key('k-s1only', '${hex(0x32)}')`);
+    added.push("k-s1only");
+    await reloaded(n, 1);
+    assert.equal(await code(resign(A.tokens[1], "k-both", sec(0x31))), "Unauthorized/INVALID_TOKEN",
+      "a key retired on shard 2 is refused for a tenant on shard 1");
+    assert.equal(await code(resign(B.tokens[1], "k-both", sec(0x31))), "Unauthorized/INVALID_TOKEN");
+    console.log("SECURITY|notifier/shards|token signed with a key retired on shard 2 only, tenant on shard 1, shard 1 reloaded last|INVALID_TOKEN at CONNECT");
+    assert.equal(await code(resign(A.tokens[1], "k-s1only", sec(0x32))), "Unauthorized/INVALID_TOKEN",
+      "a kid only shard 1 has is refused");
+    console.log("SECURITY|notifier/shards|token signed with a kid present on shard 1 only|INVALID_TOKEN at CONNECT");
+    assert.match(srv.stderr(), /kid "k-both" is retired on shard s2 but active on shard s1/);
+    assert.match(srv.stderr(), /kid "k-s1only" is on shard s1 but not on shard s2: refused/);
+
+    // the same kid with another secret on shard 2: still refused, with either secret
+    n = loads();
+    await s2.query(`SELECT roomcast.add_signing_key('k-s1only', '${hex(0x33)}')`);
+    await reloaded(n, 1);
+    for (const b of [0x32, 0x33])
+      assert.equal(await code(resign(A.tokens[1], "k-s1only", sec(b))), "Unauthorized/INVALID_TOKEN", "secrets differ");
+    assert.match(srv.stderr(), /kid "k-s1only" has another alg or secret on shard s2 than on shard s1/);
+    console.log("SECURITY|notifier/shards|one kid with another secret on each shard, token signed with either|INVALID_TOKEN at CONNECT");
+
+    // retired on shard 1 too: consistent, still refused; default key k1 unaffected throughout
+    n = loads();
+    await s1.query("SELECT roomcast.retire_signing_key('k-both')");
+    await reloaded(n, 1);
+    assert.equal(await code(resign(A.tokens[1], "k-both", sec(0x31))), "Unauthorized/INVALID_TOKEN", "retired everywhere");
+    assert.equal(await code(A.tokens[1]), "connected", "k1, on both shards, still accepted");
+
+    // a new key added through the proxy lands on both shards: accepted
+    n = loads();
+    await proxy.query(`SELECT roomcast.add_signing_key('k-new', '${hex(0x34)}')`);
+    added.push("k-new");
+    await reloaded(n, 2);
+    assert.equal(await code(resign(A.tokens[1], "k-new", sec(0x34))), "connected", "a key on both shards");
+    assert.equal(await code(resign(B.tokens[1], "k-new", sec(0x34))), "connected");
+  } finally {
+    // later tests sign with the newest active key and compare the shards' keys: drop ours
+    for (const c of [s1, s2])
+      await c.query("DELETE FROM roomcast.signing_keys WHERE kid = ANY($1)", [added]);
+    await Promise.all([proxy.end(), s1.end(), s2.end()]);
+  }
 });

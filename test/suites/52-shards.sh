@@ -10,7 +10,8 @@
 #    hostile-role attempts with the SQLSTATEs of direct calls;
 #  - test/shards/notifier.test.mjs: one notifier with --db twice and
 #    --rpc-db the proxy: delivery from both shards, recovery keyed by shard,
-#    kick through shard 2's control log;
+#    kick through shard 2's control log, the signing keys every shard
+#    agrees on (a key retired on one shard only is refused);
 #  - examples/shards/move-tenant.sh moves a tenant between shards.
 # RC_SHARDS_PART=notifier (suite 42-scaleout-asan, with RC_NOTIFIER the
 # sanitizer build) sets up the same clusters and runs only the notifier's
