@@ -36,13 +36,6 @@ keyset_clear(keyset *ks)
 	memset(ks, 0, sizeof(*ks));
 }
 
-/* NULL-safe string equality (NULL: not set) */
-static bool
-keyset_same(const char *a, const char *b)
-{
-	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
-}
-
 /* The key named kid in ks, or NULL */
 static const auth_key *
 keyset_find(const keyset *ks, const char *kid)
@@ -55,13 +48,15 @@ keyset_find(const keyset *ks, const char *kid)
 
 /*
  * A setting that must be equal on every loaded shard (claim names): false
- * and a warning when v (shard name's) differs from first_v (shard first_name's)
+ * and a warning when v (shard name's) differs from first_v (shard first_name's).
+ * Unset (NULL or empty) means the extension's default dflt, so a shard that
+ * leaves roomcast.claim_user unset agrees with one that sets it to "sub".
  */
 static bool
-keyset_equal_setting(const char *guc, const char *v, const char *first_v,
+keyset_equal_setting(const char *guc, const char *v, const char *first_v, const char *dflt,
 					 const char *name, const char *first_name)
 {
-	if (keyset_same(v, first_v))
+	if (strcmp(v && *v ? v : dflt, first_v && *first_v ? first_v : dflt) == 0)
 		return true;
 	log_warn("signing keys: %s is \"%s\" on shard %s but \"%s\" on shard %s: every token refused until they agree",
 			 guc, first_v ? first_v : "", first_name, v ? v : "", name);
@@ -109,8 +104,10 @@ keyset_policy(const keyset *sets, const char *const *names, size_t n, size_t fir
 	{
 		if (!sets[i].loaded)
 			continue;
-		ok &= keyset_equal_setting("roomcast.claim_user", sets[i].claim_user, out->claim_user, names[i], names[first]);
-		ok &= keyset_equal_setting("roomcast.claim_tenant", sets[i].claim_tenant, out->claim_tenant, names[i], names[first]);
+		ok &= keyset_equal_setting("roomcast.claim_user", sets[i].claim_user, out->claim_user, "sub",
+									   names[i], names[first]);
+		ok &= keyset_equal_setting("roomcast.claim_tenant", sets[i].claim_tenant, out->claim_tenant, "tenantId",
+									   names[i], names[first]);
 		ok &= keyset_strict_setting("roomcast.audience", sets[i].audience, &out->audience, &aud_name, names[i]);
 		ok &= keyset_strict_setting("roomcast.issuer", sets[i].issuer, &out->issuer, &iss_name, names[i]);
 		if (sets[i].clock_skew < out->clock_skew)
