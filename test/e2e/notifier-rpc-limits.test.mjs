@@ -311,6 +311,19 @@ test("CONNECT while the rpc pool cannot reach the database: CONNECT_ERROR UNAVAI
   await done(srv);
 });
 
+test("a CONNECT still waiting for the database when --connect-timeout runs out: CONNECT_ERROR UNAVAILABLE, not a bare close", async () => {
+  const srv = await notifier(["--rpc-pool", "1", "--connect-timeout", "1000"]);
+  const A = await as(srv, tA, a1);
+  const slow = ask(A, "slow", { s: 3 }); // the pool's only connection is busy for 3 s
+  await sleep(200);
+  const code = await connectCode(srv.url, { auth: { token: await db.token(tA, a2) } });
+  console.log(`SECURITY|notifier/auth|CONNECT not confirmed by a busy database within --connect-timeout|${code.replace(/\|/g, "/")}`);
+  assert.equal(code, "Service unavailable/UNAVAILABLE", "the CONNECT is answered before its session closes");
+  assert.deepEqual(await slow, { slept: true }, "the request ahead of it still ran");
+  assert.match(await (await fetch(`${srv.url}/metrics`)).text(), /roomcast_drops_total\{reason="connect_timeout"\} 1/);
+  await done(srv);
+});
+
 // A TCP proxy to the database for the rpc pool (--rpc-db). Once armed, the next bytes the
 // notifier sends on a connection are not forwarded: the proxy answers them as a backend
 // terminated at that moment does (a FATAL ErrorResponse, then a reset, since the query
