@@ -481,7 +481,8 @@ auth_user_sockets(const char *user_room, uint16_t nsp)
  * sio_hooks.connect: verify the token locally (cheap refusals first), then
  * ask the database whether the user and tenant still exist and the user is
  * active (rpc_check_connect). The socket waits, pending, for that answer:
- * auth_connect_confirmed or auth_connect_refused.
+ * auth_connect_confirmed or auth_connect_refused, or at most until
+ * --connect-timeout (auth_on_connect_expired).
  */
 static void
 auth_on_connect(sio_socket *sock, const char *auth, size_t auth_len)
@@ -587,6 +588,19 @@ auth_connect_refused(sio_socket *sock, const char *code)
 	auth_reject(sock, code);
 }
 
+/*
+ * sio_hooks.connect_expired: the CONNECT was not confirmed within
+ * --connect-timeout (its request still waits for the database, which
+ * will find the socket gone): refuse it UNAVAILABLE, fail closed, so that
+ * the client is told to try again rather than seeing a bare close.
+ */
+static void
+auth_on_connect_expired(sio_socket *sock)
+{
+	log_warn("CONNECT to %s not confirmed by the database within --connect-timeout", sio_nsp_name(sock));
+	auth_reject(sock, "UNAVAILABLE");
+}
+
 /* sio_hooks.socket_gone: leave every room, free the identity */
 static void
 auth_on_socket_gone(sio_socket *sock)
@@ -612,4 +626,5 @@ const sio_hooks auth_hooks = {
 	.connect = auth_on_connect,
 	.socket_gone = auth_on_socket_gone,
 	.event = rpc_on_event,
+	.connect_expired = auth_on_connect_expired,
 };

@@ -65,6 +65,21 @@ pgconn_watch(pgconn *c, int events)
 	return 0;
 }
 
+/*
+ * Send what libpq holds after a PQsend*, watching for writability while some
+ * is left. -1 when the connection failed: PQflush -1 may mean libpq closed
+ * the socket under the poll handle, which then never reports again.
+ */
+static int
+pgconn_flush(pgconn *c)
+{
+	int			f = PQflush(c->pg);
+
+	if (f < 0)
+		return -1;
+	return f == 1 ? pgconn_watch(c, UV_READABLE | UV_WRITABLE) : 0;
+}
+
 const char *
 pgconn_error(pgconn *c, char *buf, size_t size)
 {
@@ -140,8 +155,8 @@ pgconn_prepare_next(pgconn *c)
 			return;
 		}
 		c->st = PGCONN_PREPARING;
-		if (PQflush(c->pg) == 1 && pgconn_watch(c, UV_READABLE | UV_WRITABLE) < 0)
-			pgconn_fail(c, "watching the connection");
+		if (pgconn_flush(c) < 0)
+			pgconn_fail(c, "sending a statement");
 		return;
 	}
 	c->st = PGCONN_IDLE;
@@ -214,13 +229,22 @@ pgconn_on_poll(uv_poll_t *h, int status, int events)
 
 	if (c->pg == NULL)
 		return;
+	if (status < 0)
+	{
+		/*
+		 * libuv saw POLLERR (e.g. the server reset the connection: a backend
+		 * terminated with our query unread) and has stopped this handle for
+		 * good. Forget its events, so that a later pgconn_watch starts it
+		 * again, and let libpq read what came before the error.
+		 */
+		c->poll_events = 0;
+		events = UV_READABLE;
+	}
 	if (c->st == PGCONN_CONNECTING)
 	{
 		pgconn_connect_step(c);
 		return;
 	}
-	if (status < 0)
-		events = UV_READABLE;	/* let libpq find out what happened */
 	if (events & UV_WRITABLE)
 	{
 		int			f = PQflush(c->pg);
@@ -266,6 +290,16 @@ pgconn_on_poll(uv_poll_t *h, int status, int events)
 		if (n > 0 && c->hooks->notified)
 			c->hooks->notified(c, n);
 	}
+
+	/*
+	 * The socket has an error and nothing watches it any more: libpq may
+	 * have read the server's last message (its FATAL) without seeing the
+	 * reset yet, so the connection would wait forever, counted as up, with
+	 * a query in flight. Drop it: that query is answered as lost, and the
+	 * connection comes back after the backoff.
+	 */
+	if (status < 0 && c->pg)
+		pgconn_fail(c, "connection reset");
 }
 
 /* Database notices go to the debug log */
@@ -324,10 +358,10 @@ pgconn_sent(pgconn *c, int ok)
 		return false;
 	}
 	c->st = PGCONN_BUSY;
-	if (PQflush(c->pg) == 1 && pgconn_watch(c, UV_READABLE | UV_WRITABLE) < 0)
+	if (pgconn_flush(c) < 0)
 	{
 		c->st = PGCONN_IDLE;
-		pgconn_fail(c, "watching the connection");
+		pgconn_fail(c, "sending a query");
 		return false;
 	}
 	return true;

@@ -294,6 +294,9 @@ session_due(eio_session *s)
 	if (s->connect_deadline && now >= s->connect_deadline)
 	{
 		metrics_g.drops[DROP_CONNECT_TIMEOUT]++;
+		/* a CONNECT still waiting for its answer gets one before the close */
+		if (s->endpoint == EIO_ENDPOINT_SOCKETIO)
+			sio_on_connect_timeout(s);
 		eio_close(s, "connect timeout", WS_CLOSE_NORMAL);
 		return;
 	}

@@ -194,6 +194,29 @@ sio_on_close(eio_session *s, const char *reason)
 	s->app = NULL;
 }
 
+void
+sio_on_connect_timeout(eio_session *s)
+{
+	sio_client *cl = s->app;
+	size_t		n = 0;
+
+	if (cl == NULL || sio_hooks_g.connect_expired == NULL)
+		return;
+	for (sio_socket *sock = cl->sockets; sock; sock = sock->next)
+		n++;
+	/* the hook frees the socket it rejects: look again from the head, at most once per socket */
+	while (n-- > 0)
+	{
+		sio_socket *sock = cl->sockets;
+
+		while (sock && sock->state == SIO_S_CONNECTED)
+			sock = sock->next;
+		if (sock == NULL)
+			return;
+		sio_hooks_g.connect_expired(sock);
+	}
+}
+
 static sio_socket *
 find_socket(sio_client *cl, const char *nsp, size_t len)
 {

@@ -56,6 +56,14 @@ typedef struct sio_hooks
 	 * event without a hook (UNKNOWN_EVENT when an ack is asked for).
 	 */
 	void		(*binary_event) (sio_socket *sock, const sio_packet *p, char **att, size_t *att_len);
+
+	/*
+	 * A CONNECT still pending when --connect-timeout ran out, just before its
+	 * session closes: the hook answers it with sio_connect_reject(), so that
+	 * the client learns why instead of seeing only the close. NULL: the
+	 * socket goes with its session.
+	 */
+	void		(*connect_expired) (sio_socket *sock);
 } sio_hooks;
 
 /*
@@ -69,6 +77,9 @@ void		sio_init(const notifier_opts *opts, const char *namespaces, const sio_hook
 void		sio_on_open(eio_session *s);
 void		sio_on_message(eio_session *s, bool binary, const char *data, size_t len);
 void		sio_on_close(eio_session *s, const char *reason);
+
+/* The session's connect timeout ran out: each pending CONNECT to sio_hooks.connect_expired */
+void		sio_on_connect_timeout(eio_session *s);
 
 /* Finish a pending CONNECT */
 void		sio_connect_accept(sio_socket *sock);

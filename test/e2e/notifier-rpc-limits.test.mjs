@@ -7,6 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import net from "node:net";
 import readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
@@ -308,6 +309,91 @@ test("CONNECT while the rpc pool cannot reach the database: CONNECT_ERROR UNAVAI
   await until(async () => (await connectCode(srv.url, { auth: { token: await db.token(tA, a1) } })) === "connected", 20000, "connected again");
   assert.equal(await pool(), "1/1", "roomcast_rpc_pool_up 1 again");
   await done(srv);
+});
+
+test("a CONNECT still waiting for the database when --connect-timeout runs out: CONNECT_ERROR UNAVAILABLE, not a bare close", async () => {
+  const srv = await notifier(["--rpc-pool", "1", "--connect-timeout", "1000"]);
+  const A = await as(srv, tA, a1);
+  const slow = ask(A, "slow", { s: 3 }); // the pool's only connection is busy for 3 s
+  await sleep(200);
+  const code = await connectCode(srv.url, { auth: { token: await db.token(tA, a2) } });
+  console.log(`SECURITY|notifier/auth|CONNECT not confirmed by a busy database within --connect-timeout|${code.replace(/\|/g, "/")}`);
+  assert.equal(code, "Service unavailable/UNAVAILABLE", "the CONNECT is answered before its session closes");
+  assert.deepEqual(await slow, { slept: true }, "the request ahead of it still ran");
+  assert.match(await (await fetch(`${srv.url}/metrics`)).text(), /roomcast_drops_total\{reason="connect_timeout"\} 1/);
+  await done(srv);
+});
+
+// A TCP proxy to the database for the rpc pool (--rpc-db). Once armed, the next bytes the
+// notifier sends on a connection are not forwarded: the proxy answers them as a backend
+// terminated at that moment does (a FATAL ErrorResponse, then a reset, since the query
+// was never read). The notifier (pid) is stopped meanwhile, so that it wakes to a socket
+// holding unread data and an error at once, as a loaded machine makes it do by chance.
+async function resetProxy() {
+  const fatal = (() => {
+    const fields = Buffer.from("SFATAL\0C57P01\0Mterminating connection due to administrator command\0\0");
+    const head = Buffer.alloc(5);
+    head.write("E");
+    head.writeInt32BE(fields.length + 4, 1);
+    return Buffer.concat([head, fields]);
+  })();
+  const conns = new Set();
+  let armed = 0; // the notifier's pid while armed
+  const server = net.createServer((client) => {
+    const up = net.connect(Number(process.env.PGPORT), process.env.PGHOST);
+    conns.add(client);
+    const drop = () => {
+      conns.delete(client);
+      client.destroy();
+      up.destroy();
+    };
+    client.on("error", drop).on("close", drop);
+    up.on("error", drop).on("close", drop);
+    up.on("data", (d) => client.write(d));
+    let started = false;
+    client.on("data", (d) => {
+      if (armed && started) {
+        const pid = armed;
+        armed = 0;
+        process.kill(pid, "SIGSTOP");
+        client.write(fatal);
+        client.resetAndDestroy();
+        up.destroy();
+        setTimeout(() => process.kill(pid, "SIGCONT"), 200);
+        return;
+      }
+      started = true; // the startup packet always goes through
+      up.write(d);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: server.address().port,
+    arm: (pid) => (armed = pid),
+    close: () => {
+      for (const c of conns) c.destroy();
+      server.close();
+    },
+  };
+}
+
+test("a CONNECT whose rpc connection is reset with the server's last message unread: CONNECT_ERROR UNAVAILABLE, and the pool reconnects", async () => {
+  const proxy = await resetProxy();
+  try {
+    // a short --connect-timeout: a CONNECT left unanswered shows as a close, not a long wait
+    const rpcDb = `host=127.0.0.1 port=${proxy.port} dbname=${db.name} user=rc_e2e_notifier`;
+    const srv = await notifier(["--rpc-pool", "1", "--rpc-db", rpcDb, "--connect-timeout", "3000"]);
+    const code = async () => connectCode(srv.url, { auth: { token: await db.token(tA, a1) } });
+    assert.equal(await code(), "connected");
+    proxy.arm(srv.proc.pid);
+    const refused = await code();
+    console.log("SECURITY|notifier/auth|CONNECT while its rpc connection is reset with the server's FATAL unread|" + refused.replace(/\|/g, "/"));
+    assert.equal(refused, "Service unavailable/UNAVAILABLE", "the CONNECT in flight is answered, not dropped");
+    await until(async () => (await code()) === "connected", 15000, "connected again (the pool reconnected)");
+    await done(srv);
+  } finally {
+    proxy.close();
+  }
 });
 
 test("the database restarts in the middle of requests: the pool reconnects and requests are answered again", async () => {
