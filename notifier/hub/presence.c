@@ -1,7 +1,7 @@
 /*
  * presence.c — presence entries, locally and in Redis (see presence.h).
  *
- * Redis keys (hiredis on the notifier's libuv loop, libuv adapter):
+ * Redis keys (hiredis on the notifier's libuv loop, redis_uv.c):
  *   rc:presence:<room>   a sorted set per presence room, <room> the room's
  *                        name, which starts with tenant:<uuid>, so a tenant's
  *                        keys never name another's; the tenant's own room
@@ -40,7 +40,6 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -48,6 +47,7 @@
 #include "rc_json.h"
 #include "rc_room.h"
 #include "hub/presence_relay.h"
+#include "hub/redis_uv.h"
 #include "hub/room_map.h"
 #include "hub/rpc_reply.h"
 
@@ -297,7 +297,7 @@ pres_connect(void)
 		pres_schedule_retry();
 		return;
 	}
-	if (redisLibuvAttach(ac, pres_loop) != REDIS_OK)
+	if (redis_uv_attach(ac, pres_loop) != REDIS_OK)
 	{
 		redisAsyncFree(ac);
 		pres_schedule_retry();
@@ -313,9 +313,9 @@ pres_connect(void)
 
 /*
  * Every second: a Redis that holds commands without answering is dropped,
- * and so is a connect attempt that has no outcome after PRES_HANG_MS: the
- * libuv adapter of hiredis 0.14 ignores a poll error (a refused connect, a
- * reset), so such a connection never reports on its own.
+ * and so is a connect attempt that has no outcome after PRES_HANG_MS (a
+ * peer that never answers; a refused connect or a reset reports through
+ * redis_uv.c as a lost connection).
  */
 static void
 pres_watch(uv_timer_t *t)

@@ -24,9 +24,10 @@
  * member, as a local join.
  *
  * Faults: the connection is retried after 1, 2, 4 … 30 s; a subscription
- * not confirmed within PRES_RELAY_HANG_MS is dropped and retried (hiredis
- * 0.14's libuv adapter does not report a refused connect). Joins made while
- * it is down are not told on this instance (the listing, presence:list, is
+ * not confirmed within PRES_RELAY_HANG_MS is dropped and retried (a Redis
+ * that accepts but never answers); a socket error (a reset, also with data
+ * on the way) disconnects it through redis_uv.c and it is retried. Joins
+ * made while it is down are not told on this instance (the listing, presence:list, is
  * the source of truth); a slow subscriber is disconnected by Redis itself
  * (client-output-buffer-limit pubsub) and reconnects.
  */
@@ -37,12 +38,12 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 
 #include "base/log.h"
 #include "base/metrics.h"
 #include "rc_room.h"
 #include "rc_uuid.h"
+#include "hub/redis_uv.h"
 #include "hub/rpc_reply.h"
 #include "session/sio_sess.h"
 
@@ -216,7 +217,7 @@ rel_connect(void)
 	if (rel_stopping || rel_ac)
 		return;
 	ac = redisAsyncConnect(rel_host, rel_port);
-	if (ac == NULL || ac->err || redisLibuvAttach(ac, rel_loop) != REDIS_OK)
+	if (ac == NULL || ac->err || redis_uv_attach(ac, rel_loop) != REDIS_OK)
 	{
 		if (ac)
 			redisAsyncFree(ac);
