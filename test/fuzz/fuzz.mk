@@ -44,7 +44,7 @@ $(BUILD)/fuzz/fuzz_tls_input: test/fuzz/fuzz_tls_input.c notifier/transport/tls.
 
 # The presence relay's message parser (notifier/hub/presence_relay.c, included
 # whole by the target) fed hiredis replies as the pattern subscription gets them.
-$(BUILD)/fuzz/fuzz_presence_relay: test/fuzz/fuzz_presence_relay.c notifier/hub/presence_relay.c notifier/hub/presence_relay.h notifier/base/buf.c notifier/base/log.c notifier/base/metrics.c $(FUZZ_COMMON)
+$(BUILD)/fuzz/fuzz_presence_relay: test/fuzz/fuzz_presence_relay.c notifier/hub/presence_relay.c notifier/hub/presence_relay.h notifier/hub/redis_uv.c notifier/hub/redis_uv.h notifier/base/buf.c notifier/base/log.c notifier/base/metrics.c $(FUZZ_COMMON)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -fsanitize=fuzzer $< notifier/base/buf.c notifier/base/log.c notifier/base/metrics.c \
+	$(FUZZ_CC) $(FUZZ_NOTIFIER_CFLAGS) -I$(shell $(PG_CONFIG) --includedir) -fsanitize=fuzzer $< notifier/hub/redis_uv.c notifier/base/buf.c notifier/base/log.c notifier/base/metrics.c \
 		$(FUZZ_COMMON) -o $@ -lhiredis -luv -lcrypto
