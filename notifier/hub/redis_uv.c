@@ -66,6 +66,8 @@ redis_uv_on_poll(uv_poll_t *h, int status, int events)
 static void
 redis_uv_update(redis_uv *p)
 {
+	if (p->ac == NULL)
+		return;					/* cleaned up: the handle is closing, never start or stop it again */
 	if (p->events)
 		uv_poll_start(&p->poll, p->events, redis_uv_on_poll);
 	else
